@@ -1,13 +1,61 @@
 //! Loading: bytes to [`Document`], with positions kept for error messages.
+//!
+//! # JSON
+//!
+//! Read the way Python's `json` module reads it: keys keep the order they
+//! were written in, the last of duplicate keys wins (at the place of the
+//! first), integers stay integers and floats stay floats. Where we differ:
+//!
+//! * `NaN`, `Infinity` and `-Infinity`, which Python accepts, are rejected
+//!   with a clear message: a JSON value cannot hold them.
+//! * Integers outside the 64-bit range become floats (Python keeps them
+//!   exact), as `serde_json` does; `-0` reads as the float `-0.0`.
+//! * A syntax error is a clean [`LoadError::Syntax`] with line and column
+//!   (the reference crashes with a traceback), and so is a byte-order mark.
+//!
+//! Positions are not recorded while parsing (that keeps loading fast):
+//! [`Document::locate`] finds them by scanning the source when asked.
+//!
+//! # YAML
+//!
+//! Read the way PyYAML's `safe_load` reads it (YAML 1.1): see the `yaml`
+//! submodule for the scalar rules (`yes`/`off` booleans, `010` octal,
+//! `1:30` sexagesimal, dates and timestamps as the ISO strings Python's
+//! `isoformat()` gives, ...), merge keys (`<<`), tags and what is rejected.
+//! Unlike the reference, alias bombs and deep nesting fail fast with a
+//! clear error (see [`MAX_NESTING`] and [`MAX_ALIAS_EXPANSION`]).
+//!
+//! # Locations
+//!
+//! [`Document::locate`] gives, for a path whose last step is a mapping key,
+//! the place of that **key** (the line a reader looks for: `url:`); for a
+//! list index or the root, the place where the value starts. For a path
+//! that does not exist in the source (a missing key, an index past the end)
+//! it gives the place of the deepest part of the path that does exist.
+//! Values reached through a YAML alias or merge key point into the anchored
+//! text they were copied from.
+
+mod json;
+mod text;
+mod yaml;
 
 use std::path::Path;
 
 use crate::{Diagnostic, DocPath, Location, Value};
 
+/// How deeply collections may nest in a document: deeper documents are
+/// rejected (JSON: by `serde_json`'s own limit, which is this number).
+pub const MAX_NESTING: usize = 128;
+
+/// How many nodes YAML aliases and merge keys may add to a document beyond
+/// the nodes written in its source, before it is rejected as an alias bomb.
+pub const MAX_ALIAS_EXPANSION: usize = 100_000;
+
 /// The syntax a document was written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// JSON (Python's `json` rules: NaN and Infinity accepted, last duplicate key wins).
+    /// JSON (Python's `json` rules, except that NaN and Infinity are
+    /// rejected; last duplicate key wins).
     Json,
     /// YAML 1.1 as PyYAML's `safe_load` reads it.
     Yaml,
@@ -33,12 +81,15 @@ pub enum LoadError {
         /// The OS error.
         message: String,
     },
-    /// A syntax error, with its place.
+    /// A syntax error (or a document that cannot be represented: invalid
+    /// UTF-8, NaN, an alias bomb, too deep a nesting), with its place.
     #[error("{origin}{}: {message}", location.map(|l| format!(":{}:{}", l.line, l.column)).unwrap_or_default())]
     Syntax {
         /// File or URL.
         origin: String,
-        /// What is wrong.
+        /// What is wrong. YAML messages start with the reference's
+        /// `Failed parsing YAML experiment: `, JSON ones with
+        /// `Failed parsing JSON experiment: `.
         message: String,
         /// Where.
         location: Option<Location>,
@@ -56,33 +107,61 @@ pub struct Document {
     /// Where it came from (path or URL), for messages.
     pub origin: String,
     text: String,
+    spans: Option<yaml::Spans>,
 }
 
 impl Document {
     /// Parses `bytes` written in `format`.
+    ///
+    /// Never panics, whatever the bytes; every failure is a
+    /// [`LoadError::Syntax`] with a location when one is known.
     pub fn parse(bytes: &[u8], format: Format, origin: &str) -> Result<Document, LoadError> {
-        let text = String::from_utf8_lossy(bytes).into_owned();
-        let value = match format {
-            Format::Json => serde_json::from_str(&text).map_err(|e| LoadError::Syntax {
-                origin: origin.to_string(),
-                message: e.to_string(),
-                location: Some(Location { line: e.line(), column: e.column() }),
-            })?,
-            Format::Yaml => {
-                return Err(LoadError::Syntax {
-                    origin: origin.to_string(),
-                    message: "YAML is not supported yet".into(),
-                    location: None,
-                })
+        let syntax = |message: String, location: Option<Location>| LoadError::Syntax {
+            origin: origin.to_string(),
+            message,
+            location,
+        };
+        let prefix = match format {
+            Format::Json => "Failed parsing JSON experiment: ",
+            Format::Yaml => "Failed parsing YAML experiment: ",
+        };
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let good = e.valid_up_to();
+                // The prefix up to `good` is valid UTF-8 by definition.
+                let before = std::str::from_utf8(&bytes[..good]).unwrap_or("");
+                let location = text::location_at(before, before.len());
+                return Err(syntax(
+                    format!("{prefix}invalid UTF-8 (byte 0x{:02x} at offset {good}): the document must be UTF-8 text", bytes[good]),
+                    Some(location),
+                ));
             }
         };
-        Ok(Document { value, format, origin: origin.to_string(), text })
+        match format {
+            Format::Json => {
+                let value = json::parse(text).map_err(|(m, l)| syntax(format!("{prefix}{m}"), l))?;
+                Ok(Document { value, format, origin: origin.to_string(), text: text.to_string(), spans: None })
+            }
+            Format::Yaml => {
+                let (value, spans) = yaml::parse(text).map_err(|(m, l)| syntax(format!("{prefix}{m}"), l))?;
+                Ok(Document { value, format, origin: origin.to_string(), text: text.to_string(), spans: Some(spans) })
+            }
+        }
     }
 
-    /// Line and column of the value at `path`, when it exists in the source.
+    /// Line and column of `path` in the source.
+    ///
+    /// For a path ending with a mapping key: where that key is written; for
+    /// a path ending with a list index (or the root): where the value
+    /// starts. A path that does not exist in the source gives the place of
+    /// its deepest part that does. `None` only for a document with no
+    /// content at all.
     pub fn locate(&self, path: &DocPath) -> Option<Location> {
-        let _ = (path, &self.text);
-        None
+        match &self.spans {
+            Some(spans) => spans.locate(&path.0),
+            None => json::locate(&self.text, &path.0),
+        }
     }
 
     /// Fills in the location of every diagnostic.
@@ -91,10 +170,18 @@ impl Document {
             d.location = self.locate(&d.path);
         }
     }
+
+    /// The text of source line `line` (counted from 1), without its line
+    /// break, for showing a diagnostic in context.
+    pub fn source_line(&self, line: usize) -> Option<&str> {
+        text::line(&self.text, line)
+    }
 }
 
 /// Loads a local experiment file, choosing the parser by extension as the
 /// reference does (`.json`, `.yaml`, `.yml`, case-sensitive).
+///
+/// A directory gives [`LoadError::IsADirectory`] (the reference crashes).
 pub fn load_file(path: &Path) -> Result<Document, LoadError> {
     let shown = path.display().to_string();
     if path.is_dir() {
@@ -113,7 +200,11 @@ pub fn load_file(path: &Path) -> Result<Document, LoadError> {
 }
 
 /// Parses a body fetched from an http(s) URL by its `Content-Type`, as the
-/// reference does: JSON, YAML, or for `text/plain` JSON then YAML.
+/// reference does (substring tests, in this order): `application/json` →
+/// JSON; `application/x-yaml` or `text/yaml` → YAML; `text/plain` → JSON,
+/// else YAML, else [`LoadError::UnsupportedExtension`]; anything else (or
+/// no `Content-Type`, where the reference crashes) →
+/// [`LoadError::UnsupportedExtension`].
 pub fn parse_remote(bytes: &[u8], content_type: Option<&str>, url: &str) -> Result<Document, LoadError> {
     let ct = content_type.unwrap_or("");
     if ct.contains("application/json") {
@@ -128,3 +219,6 @@ pub fn parse_remote(bytes: &[u8], content_type: Option<&str>, url: &str) -> Resu
         Err(LoadError::UnsupportedExtension(url.to_string()))
     }
 }
+
+#[cfg(test)]
+mod tests;

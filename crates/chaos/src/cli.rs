@@ -1,0 +1,165 @@
+//! The reference's command line, flag for flag (spec §9).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Run Chaos Toolkit experiments unchanged, as one fast binary.
+#[derive(Parser, Debug)]
+#[command(name = "chaos", disable_version_flag = true)]
+pub struct Cli {
+    /// Print the version and exit.
+    #[arg(long)]
+    pub version: bool,
+    /// Display debug level traces.
+    #[arg(long, global = false)]
+    pub verbose: bool,
+    /// Do not search for an updated version of the chaostoolkit (accepted; chaos never phones home).
+    #[arg(long)]
+    pub no_version_check: bool,
+    /// Change directory before running the command.
+    #[arg(long, value_name = "DIR")]
+    pub change_dir: Option<PathBuf>,
+    /// Disable logging to file entirely.
+    #[arg(long)]
+    pub no_log_file: bool,
+    /// File path where to write the command's log.
+    #[arg(long, default_value = "chaostoolkit.log", value_name = "PATH")]
+    pub log_file: PathBuf,
+    /// Minimal level of the log file.
+    #[arg(long, default_value = "debug", value_parser = ["debug", "info", "warning", "error"])]
+    pub log_file_level: String,
+    /// Console logging format: string (for people) or json (one object a line).
+    #[arg(long, default_value = "string", value_parser = ["string", "json"])]
+    pub log_format: String,
+    /// Path to the settings file.
+    #[arg(long, value_name = "PATH")]
+    pub settings: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Sub-commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the experiment loaded from SOURCE, either a local file or a HTTP resource.
+    Run(RunArgs),
+    /// Validate the experiment at SOURCE.
+    Validate(ValidateArgs),
+    /// Display information about the Chaos Toolkit environment.
+    Info {
+        /// What to show.
+        #[arg(value_enum)]
+        target: InfoTarget,
+    },
+    /// Read, write or remove from your settings file.
+    Settings {
+        #[command(subcommand)]
+        action: SettingsAction,
+    },
+}
+
+/// `chaos run` options.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Path where to save the journal from the execution.
+    #[arg(long, default_value = "./journal.json", value_name = "PATH")]
+    pub journal_path: PathBuf,
+    /// Run the experiment without executing the chosen strategy.
+    #[arg(long, value_parser = ["probes", "actions", "activities", "pause"])]
+    pub dry: Option<String>,
+    /// Do not validate the experiment before running.
+    #[arg(long)]
+    pub no_validation: bool,
+    /// Do not verify TLS certificates when loading the experiment over HTTPS.
+    #[arg(long)]
+    pub no_verify_tls: bool,
+    /// Rollback runtime strategy.
+    #[arg(long, value_parser = ["default", "always", "never", "deviated"])]
+    pub rollback_strategy: Option<String>,
+    /// Specify substitution values for configuration only: name[:type]=value.
+    #[arg(long = "var", value_name = "NAME[:TYPE]=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, serde_json::Value)>,
+    /// Specify files that contain configuration and secret substitution values (JSON, YAML or .env).
+    #[arg(long = "var-file", value_name = "PATH", value_parser = existing_file)]
+    pub var_files: Vec<PathBuf>,
+    /// A file with global controls (accepted; controls arrive with the Python bridge).
+    #[arg(long = "control-file", value_name = "PATH", value_parser = existing_file)]
+    pub control_files: Vec<PathBuf>,
+    /// Strategy to execute the hypothesis during the run.
+    #[arg(long, value_parser = ["default", "before-method-only", "after-method-only", "during-method-only", "continuously", "continously"])]
+    pub hypothesis_strategy: Option<String>,
+    /// Pace at which running the hypothesis, in seconds (continuous strategies).
+    #[arg(long, default_value_t = 1.0)]
+    pub hypothesis_frequency: f64,
+    /// When running in a continuous hypothesis strategy, stop at the first failure.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// The experiment: a path or an http(s) URL.
+    pub source: String,
+}
+
+/// `chaos validate` options.
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// Do not verify TLS certificates when loading the experiment over HTTPS.
+    #[arg(long)]
+    pub no_verify_tls: bool,
+    /// The experiment: a path or an http(s) URL.
+    pub source: String,
+}
+
+/// `chaos info` targets.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum InfoTarget {
+    /// Versions of the CLI and the core.
+    Core,
+    /// The settings file.
+    Settings,
+    /// Installed extensions.
+    Extensions,
+}
+
+/// `chaos settings` actions.
+#[derive(Subcommand, Debug)]
+pub enum SettingsAction {
+    /// Show the settings file.
+    Show {
+        /// Output format.
+        #[arg(long, default_value = "yaml", value_parser = ["yaml", "json"])]
+        format: String,
+    },
+    /// Get a value by its dotted key (`a.b\.c`, `list[1]`).
+    Get {
+        /// Output format.
+        #[arg(long, default_value = "yaml", value_parser = ["yaml", "json", "string"])]
+        format: String,
+        /// The key.
+        key: String,
+    },
+    /// Set an existing key to a JSON value.
+    Set {
+        /// The key.
+        key: String,
+        /// The new value, as JSON (`'"text"'`, `3`, `'["a"]'`).
+        value: String,
+    },
+    /// Remove a key.
+    Remove {
+        /// The key.
+        key: String,
+    },
+}
+
+fn parse_var(s: &str) -> Result<(String, serde_json::Value), String> {
+    chaos_experiment::resolve::parse_var(s)
+}
+
+fn existing_file(s: &str) -> Result<PathBuf, String> {
+    let p = PathBuf::from(s);
+    if p.exists() {
+        Ok(p)
+    } else {
+        Err(format!("File '{s}' does not exist."))
+    }
+}

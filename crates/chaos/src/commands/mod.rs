@@ -1,0 +1,56 @@
+//! One module per sub-command; `dispatch` wires global options first.
+
+mod info;
+mod load;
+mod run;
+mod settings_cmd;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::CommandFactory;
+
+use crate::cli::{Cli, Command};
+use crate::logfile::LogFile;
+
+/// What a command failed with, already phrased for the user.
+pub type CmdResult = Result<u8, anyhow::Error>;
+
+/// Runs the sub-command named on the command line.
+pub fn dispatch(cli: Cli) -> CmdResult {
+    if cli.version {
+        println!("chaos, version {}", env!("CARGO_PKG_VERSION"));
+        return Ok(0);
+    }
+    let Some(command) = cli.command.as_ref() else {
+        let _ = crate::cli::Cli::command().print_help();
+        return Ok(2);
+    };
+    let settings_path = crate::settings::path(cli.settings.as_deref());
+    let name = match command {
+        Command::Run(_) => "run",
+        Command::Validate(_) => "validate",
+        Command::Info { .. } => "info",
+        Command::Settings { .. } => "settings",
+    };
+    let log = if cli.no_log_file { LogFile::disabled() } else { LogFile::open(&cli.log_file, &cli.log_file_level) };
+    log.debug(&"#".repeat(79));
+    log.debug(&format!("Running command '{name}'"));
+    log.debug(&format!("Using settings file '{}'", settings_path.display()));
+    if let Some(dir) = &cli.change_dir {
+        crate::console::warn_line(&format!("Moving to {}", dir.display()));
+        std::env::set_current_dir(dir).map_err(|e| anyhow::anyhow!("cannot move to '{}': {e}", dir.display()))?;
+    }
+    match command {
+        Command::Run(args) => run::run(&cli, args, &settings_path, log),
+        Command::Validate(args) => validate::validate(&cli, args, log),
+        Command::Info { target } => info::info(*target, &settings_path),
+        Command::Settings { action } => settings_cmd::settings(action, &settings_path),
+    }
+}
+
+/// Exit status for a process, as `ExitCode` cannot be compared.
+#[allow(dead_code)]
+pub fn code(c: u8) -> ExitCode {
+    ExitCode::from(c)
+}

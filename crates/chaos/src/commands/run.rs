@@ -1,0 +1,143 @@
+//! `chaos run`: load → validate → resolve → run → journal (spec §9.3).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chaos_drivers::Registry;
+use chaos_engine::{Dry, HypothesisStrategy, Interrupts, Plan, RollbackStrategy, RunSettings};
+use chaos_experiment::resolve::{self, ProcessEnv};
+use chaos_experiment::validate::validate;
+use serde_json::Value;
+
+use super::CmdResult;
+use crate::cli::{Cli, RunArgs};
+use crate::console::Console;
+use crate::logfile::LogFile;
+
+pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> CmdResult {
+    let settings = crate::settings::load(settings_path);
+    let console = Arc::new(Console::new(cli.verbose, cli.log_format == "json", log));
+
+    let vars = resolve::merge_vars(&args.vars, &args.var_files);
+    for w in &vars.warnings {
+        console.error(w);
+    }
+    for (k, v) in &vars.env {
+        // Still single-threaded here: no runtime has started yet.
+        std::env::set_var(k, v);
+    }
+    if !args.control_files.is_empty() {
+        console.warn("--control-file is accepted but controls are not supported by this build yet; ignoring it");
+    }
+
+    // Signals are ours from here on: one that lands before the run starts
+    // still ends in a journal with status `interrupted`.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let interrupts = Interrupts::new();
+    let listener = {
+        let c = console.clone();
+        let _guard = runtime.enter();
+        chaos_engine::interrupt::listen(interrupts.clone(), move |cause, effect| c.signal(cause, effect))
+    };
+
+    let doc = match super::load::load(&args.source, !args.no_verify_tls, &settings) {
+        Ok(d) => d,
+        Err(e) => {
+            console.error(&format!("{e:#}"));
+            return Ok(1);
+        }
+    };
+    let registry = Registry::builtin();
+    if !args.no_validation {
+        let validation = validate(&doc, &registry, &ProcessEnv);
+        console.diagnostics(&doc, &validation);
+        if !validation.is_valid() {
+            return Ok(1);
+        }
+    }
+    let Value::Object(experiment) = doc.value else {
+        console.error("an experiment must be a mapping of keys to values");
+        return Ok(1);
+    };
+
+    let run_settings = match strategies(args, &settings, &experiment) {
+        Ok(s) => s,
+        Err(e) => {
+            console.error(&e);
+            return Ok(1);
+        }
+    };
+    if args.hypothesis_strategy.as_deref() == Some("continously") {
+        console.warn("The \"--hypothesis-strategy=continously\" command is depreciating and will be removed in a future version. Instead, please use \"--hypothesis-strategy=continuously\"");
+    }
+
+    let configuration = match resolve::load_configuration(experiment.get("configuration"), &vars.configuration, &ProcessEnv) {
+        Ok(c) => c,
+        Err(e) => {
+            console.error(&e.to_string());
+            return Ok(1);
+        }
+    };
+    let secrets = match resolve::load_secrets(experiment.get("secrets"), &vars.secrets, &ProcessEnv) {
+        Ok(s) => s,
+        Err(e) => {
+            console.error(&e.to_string());
+            return Ok(1);
+        }
+    };
+
+    let outcome = runtime.block_on(async {
+        let configuration = chaos_engine::dynamic::load_dynamic_configuration(configuration, &secrets, &registry, &*console).await;
+        let plan = Plan { experiment, configuration, secrets, settings: run_settings };
+        chaos_engine::run(plan, registry, console.clone(), interrupts).await
+    });
+    if let Ok(l) = listener {
+        l.abort();
+    }
+    // Let activities' runtimes wind down without blocking the exit.
+    runtime.shutdown_background();
+
+    match chaos_engine::journal::write_atomically(&args.journal_path, &outcome.journal) {
+        Ok(()) => console.journal_written(&args.journal_path),
+        Err(e) => {
+            console.error(&format!("cannot write the journal to '{}': {e}", args.journal_path.display()));
+            return Ok(1);
+        }
+    }
+    let ok = outcome.status == chaos_engine::Status::Completed && !outcome.deviated;
+    Ok(if ok { 0 } else { 1 })
+}
+
+/// Strategies: settings, then the experiment's `runtime` block (which resets
+/// both when present), then the flags (spec §9.3 step 8).
+fn strategies(args: &RunArgs, settings: &Value, experiment: &serde_json::Map<String, Value>) -> Result<RunSettings, String> {
+    let mut hypothesis = crate::settings::runtime_strategy(settings, "hypothesis").unwrap_or("default").to_string();
+    let mut rollbacks = crate::settings::runtime_strategy(settings, "rollbacks").unwrap_or("default").to_string();
+    if let Some(rt) = experiment.get("runtime").filter(|v| chaos_pyvalue::py_truthy(v)) {
+        let get = |which: &str| {
+            rt.get(which)
+                .and_then(|w| w.get("strategy"))
+                .map(chaos_pyvalue::py_str)
+                .unwrap_or_else(|| "default".into())
+        };
+        hypothesis = get("hypothesis");
+        rollbacks = get("rollbacks");
+    }
+    if let Some(h) = &args.hypothesis_strategy {
+        hypothesis = h.clone();
+    }
+    if let Some(r) = &args.rollback_strategy {
+        rollbacks = r.clone();
+    }
+    let dry = args.dry.as_deref().map(str::parse::<Dry>).transpose()?;
+    if !(args.hypothesis_frequency.is_finite() && args.hypothesis_frequency >= 0.0) {
+        return Err("--hypothesis-frequency must be a number of seconds, 0 or more".into());
+    }
+    Ok(RunSettings {
+        dry,
+        hypothesis: hypothesis.parse::<HypothesisStrategy>()?,
+        rollbacks: rollbacks.parse::<RollbackStrategy>()?,
+        frequency: args.hypothesis_frequency,
+        fail_fast: args.fail_fast,
+    })
+}

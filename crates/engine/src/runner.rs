@@ -1,0 +1,721 @@
+//! The run itself (spec §2.4, §2.5, §6): hypothesis, method, continuous
+//! hypothesis, background activities, rollbacks, and the journal they fill.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chaos_drivers::{ActivityError, Call, Registry};
+use chaos_pyvalue::{py_str, py_truthy, substitute, Chain, Map, Value};
+use tokio_util::sync::CancellationToken;
+
+use crate::events::{Event, Observer, Phase};
+use crate::interrupt::Interrupts;
+use crate::journal::{self, Status};
+use crate::strategy::{Dry, RollbackStrategy, RunSettings};
+use crate::tolerance::{within_tolerance, Check};
+
+/// What the runner needs: the experiment and its resolved data.
+pub struct Plan {
+    /// The experiment, as loaded (keys in order).
+    pub experiment: Map<String, Value>,
+    /// Loaded configuration.
+    pub configuration: Map<String, Value>,
+    /// Loaded secrets.
+    pub secrets: Map<String, Value>,
+    /// How to run.
+    pub settings: RunSettings,
+}
+
+/// A finished run.
+pub struct Outcome {
+    /// The journal, ready to be written.
+    pub journal: Value,
+    /// Final status.
+    pub status: Status,
+    /// Whether the steady state deviated.
+    pub deviated: bool,
+}
+
+/// Why execution stopped early.
+#[derive(Debug, Clone)]
+enum Halt {
+    /// An unexpected error: the method is aborted (the reference crashes
+    /// in the hypothesis and rollbacks; we abort cleanly there too).
+    Abort(String),
+    /// A signal.
+    Interrupted,
+}
+
+/// Which list an activity's record goes to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Runs {
+    None,
+    Method,
+    Rollbacks,
+}
+
+#[derive(Default)]
+struct JournalState {
+    status: Option<Status>,
+    deviated: bool,
+    before: Option<Value>,
+    after: Option<Value>,
+    during: Vec<Value>,
+    run: Vec<Map<String, Value>>,
+    rollbacks: Vec<Map<String, Value>>,
+    errors: Vec<String>,
+    unplayed_rollbacks: Vec<String>,
+}
+
+struct Ctx {
+    experiment: Map<String, Value>,
+    cache: HashMap<String, Map<String, Value>>,
+    configuration: Map<String, Value>,
+    secrets: Map<String, Value>,
+    settings: RunSettings,
+    registry: Registry,
+    observer: Arc<dyn Observer>,
+    interrupts: Arc<Interrupts>,
+    state: Mutex<JournalState>,
+}
+
+impl Ctx {
+    fn state(&self) -> std::sync::MutexGuard<'_, JournalState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn status(&self) -> Option<Status> {
+        self.state().status
+    }
+
+    fn set_status(&self, s: Status) {
+        self.state().status = Some(s);
+    }
+
+    fn lookup(&self) -> Chain<'_> {
+        let mut maps = vec![&self.configuration];
+        for scope in self.secrets.values() {
+            if let Value::Object(m) = scope {
+                maps.push(m);
+            }
+        }
+        Chain(maps)
+    }
+
+    fn warn(&self, message: String) {
+        self.observer.on(&Event::Warning(message));
+    }
+
+    fn hypothesis(&self) -> Option<&Map<String, Value>> {
+        self.experiment.get("steady-state-hypothesis").and_then(Value::as_object)
+    }
+}
+
+/// Runs an experiment to its end and returns the journal. Interruptions
+/// arrive through `interrupts`; events go to `observer`.
+pub async fn run(plan: Plan, registry: Registry, observer: Arc<dyn Observer>, interrupts: Arc<Interrupts>) -> Outcome {
+    let started = Instant::now();
+    let start_iso = journal::now_iso();
+    let mut experiment = plan.experiment;
+
+    let lookup_maps = {
+        let mut maps = vec![plan.configuration.clone()];
+        for scope in plan.secrets.values() {
+            if let Value::Object(m) = scope {
+                maps.push(m.clone());
+            }
+        }
+        maps
+    };
+    if let Some(title) = experiment.get("title").cloned() {
+        let chain = Chain(lookup_maps.iter().collect());
+        experiment.insert("title".into(), substitute(&title, &chain));
+    }
+    experiment.insert("dry".into(), plan.settings.dry.map(|d| Value::String(d.as_str().into())).unwrap_or(Value::Null));
+    let mut snapshot = experiment.clone();
+    journal::mask_secrets(&mut snapshot);
+
+    let cache = activity_cache(&experiment);
+    let ctx = Arc::new(Ctx {
+        experiment,
+        cache,
+        configuration: plan.configuration,
+        secrets: plan.secrets,
+        settings: plan.settings,
+        registry,
+        observer,
+        interrupts,
+        state: Mutex::new(JournalState::default()),
+    });
+
+    let title = ctx.experiment.get("title").map(py_str).unwrap_or_default();
+    ctx.observer.on(&Event::RunStarted {
+        title: &title,
+        hypothesis: ctx.settings.hypothesis,
+        rollbacks: ctx.settings.rollbacks,
+        dry: ctx.settings.dry,
+    });
+
+    let with_ssh = ctx
+        .hypothesis()
+        .and_then(|h| h.get("probes"))
+        .and_then(Value::as_array)
+        .is_some_and(|p| !p.is_empty());
+    if !with_ssh {
+        ctx.observer.on(&Event::NoHypothesis { reason: "No steady state hypothesis defined. That's ok, just exploring." });
+    } else if ctx.settings.hypothesis == crate::strategy::HypothesisStrategy::Skip {
+        ctx.observer.on(&Event::NoHypothesis { reason: "Skipping Steady-State Hypothesis as requested" });
+    }
+
+    let continuous_stop = CancellationToken::new();
+    let mut continuous: Option<tokio::task::JoinHandle<()>> = None;
+    let main = main_block(&ctx, with_ssh, &continuous_stop, &mut continuous).await;
+    continuous_stop.cancel();
+    if let Some(handle) = continuous.take() {
+        let _ = handle.await;
+    }
+    match main {
+        Ok(()) => {}
+        Err(Halt::Interrupted) => ctx.set_status(Status::Interrupted),
+        Err(Halt::Abort(message)) => {
+            ctx.warn(format!("Experiment ran into an unexpected fatal error, aborting now: {message}"));
+            let mut st = ctx.state();
+            st.status = Some(Status::Aborted);
+            st.errors.push(message);
+        }
+    }
+    if ctx.interrupts.interrupted() {
+        ctx.set_status(Status::Interrupted);
+    }
+
+    rollbacks(&ctx).await;
+
+    let end_iso = journal::now_iso();
+    let duration = started.elapsed().as_secs_f64();
+    let (status, deviated) = {
+        let mut st = ctx.state();
+        let status = *st.status.get_or_insert(Status::Completed);
+        (status, st.deviated)
+    };
+    ctx.observer.on(&Event::RunFinished { status, deviated, duration });
+
+    let st = std::mem::take(&mut *ctx.state());
+    let mut j = Map::new();
+    j.insert("chaoslib-version".into(), Value::from(journal::CHAOSLIB_VERSION));
+    j.insert("platform".into(), Value::from(journal::platform()));
+    j.insert("node".into(), Value::from(journal::node()));
+    j.insert("experiment".into(), Value::Object(snapshot));
+    j.insert("start".into(), Value::from(start_iso));
+    j.insert("status".into(), Value::from(status.as_str()));
+    j.insert("deviated".into(), Value::Bool(deviated));
+    let mut ss = Map::new();
+    ss.insert("before".into(), st.before.unwrap_or(Value::Null));
+    ss.insert("after".into(), st.after.unwrap_or(Value::Null));
+    ss.insert("during".into(), Value::Array(st.during));
+    j.insert("steady_states".into(), Value::Object(ss));
+    j.insert("run".into(), Value::Array(st.run.into_iter().map(Value::Object).collect()));
+    j.insert("rollbacks".into(), Value::Array(st.rollbacks.into_iter().map(Value::Object).collect()));
+    j.insert("end".into(), Value::from(end_iso));
+    j.insert("duration".into(), Value::from(duration));
+    if !st.errors.is_empty() {
+        j.insert("errors".into(), Value::Array(st.errors.into_iter().map(Value::String).collect()));
+    }
+    if !st.unplayed_rollbacks.is_empty() {
+        j.insert("unplayed_rollbacks".into(), Value::Array(st.unplayed_rollbacks.into_iter().map(Value::String).collect()));
+    }
+    j.insert("chaos-version".into(), Value::from(env!("CARGO_PKG_VERSION")));
+    Outcome { journal: Value::Object(j), status, deviated }
+}
+
+async fn main_block(
+    ctx: &Arc<Ctx>,
+    with_ssh: bool,
+    continuous_stop: &CancellationToken,
+    continuous: &mut Option<tokio::task::JoinHandle<()>>,
+) -> Result<(), Halt> {
+    let strategy = ctx.settings.hypothesis;
+    if with_ssh && strategy.before() {
+        let state = hypothesis(ctx, Phase::Before).await;
+        let (met, any_failed, state_value) = match &state {
+            Ok(s) | Err((_, Some(s))) => (s.met, s.any_failed, Some(s.to_value())),
+            Err((_, None)) => (false, false, None),
+        };
+        ctx.state().before = state_value;
+        if let Err((halt, _)) = state {
+            return Err(halt);
+        }
+        if !met {
+            ctx.set_status(if any_failed { Status::Failed } else { Status::Completed });
+            return Ok(());
+        }
+    }
+    if with_ssh && strategy.during() {
+        let c = ctx.clone();
+        let stop = continuous_stop.clone();
+        *continuous = Some(tokio::spawn(async move { continuous_hypothesis(c, stop).await }));
+        // Let the first iteration start before the method, as the reference's thread does.
+        tokio::task::yield_now().await;
+    }
+    let method_completed = method(ctx).await?;
+    continuous_stop.cancel();
+    if let Some(handle) = continuous.take() {
+        let _ = handle.await;
+    }
+    let status = ctx.status();
+    if !matches!(status, Some(Status::Interrupted) | Some(Status::Aborted)) && with_ssh && method_completed && strategy.after() {
+        let state = hypothesis(ctx, Phase::After).await;
+        let (met, any_failed, state_value) = match &state {
+            Ok(s) | Err((_, Some(s))) => (s.met, s.any_failed, Some(s.to_value())),
+            Err((_, None)) => (false, false, None),
+        };
+        ctx.state().after = state_value;
+        if let Err((halt, _)) = state {
+            return Err(halt);
+        }
+        if !met {
+            let mut st = ctx.state();
+            st.deviated = true;
+            st.status = Some(if any_failed { Status::Failed } else { Status::Completed });
+        }
+    }
+    if ctx.interrupts.interrupted() {
+        return Err(Halt::Interrupted);
+    }
+    Ok(())
+}
+
+/// A hypothesis check's state, as the journal's `steady_states` entries.
+struct HypothesisState {
+    met: bool,
+    any_failed: bool,
+    probes: Vec<Map<String, Value>>,
+}
+
+impl HypothesisState {
+    fn to_value(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("steady_state_met".into(), Value::Bool(self.met));
+        m.insert("probes".into(), Value::Array(self.probes.iter().cloned().map(Value::Object).collect()));
+        Value::Object(m)
+    }
+}
+
+type HypothesisResult = Result<HypothesisState, (Halt, Option<HypothesisState>)>;
+
+async fn hypothesis(ctx: &Arc<Ctx>, phase: Phase) -> HypothesisResult {
+    let Some(ssh) = ctx.hypothesis() else {
+        return Ok(HypothesisState { met: true, any_failed: false, probes: Vec::new() });
+    };
+    let title = ssh.get("title").map(py_str).unwrap_or_default();
+    ctx.observer.on(&Event::HypothesisStarted { phase, title: &title });
+    let probes = ssh.get("probes").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut state = HypothesisState { met: true, any_failed: false, probes: Vec::new() };
+    let mut last_probe: Option<String> = None;
+    for element in &probes {
+        let record = match execute_activity(ctx, element, Runs::None, phase, false).await {
+            Ok(r) => r,
+            Err((halt, record)) => {
+                if let Some(r) = record {
+                    state.probes.push(r);
+                }
+                state.met = false;
+                return Err((halt, Some(state)));
+            }
+        };
+        let mut record = record;
+        last_probe = record.get("activity").and_then(|a| a.get("name")).map(py_str);
+        let tolerance = element.get("tolerance").cloned().unwrap_or(Value::Null);
+        if record.get("status").and_then(Value::as_str) == Some("failed") {
+            record.insert("tolerance_met".into(), Value::Bool(false));
+            state.met = false;
+            state.any_failed = true;
+            ctx.warn("Probe terminated unexpectedly, so its tolerance could not be validated".into());
+            ctx.observer.on(&Event::ActivityFinished { phase, record: &record, tolerance: Some(&tolerance) });
+            state.probes.push(record);
+            break;
+        }
+        let skip_check = matches!(ctx.settings.dry, Some(Dry::Probes) | Some(Dry::Activities));
+        let met = if skip_check {
+            true
+        } else {
+            let output = record.get("output").cloned().unwrap_or(Value::Null);
+            match check_tolerance(ctx, &tolerance, &output).await {
+                Ok(m) => m,
+                Err(halt) => {
+                    record.insert("tolerance_met".into(), Value::Bool(false));
+                    ctx.observer.on(&Event::ActivityFinished { phase, record: &record, tolerance: Some(&tolerance) });
+                    state.probes.push(record);
+                    state.met = false;
+                    return Err((halt, Some(state)));
+                }
+            }
+        };
+        record.insert("tolerance_met".into(), Value::Bool(met));
+        ctx.observer.on(&Event::ActivityFinished { phase, record: &record, tolerance: Some(&tolerance) });
+        state.probes.push(record);
+        if !met {
+            state.met = false;
+            break;
+        }
+    }
+    ctx.observer.on(&Event::HypothesisFinished { phase, met: state.met, last_probe: last_probe.as_deref() });
+    Ok(state)
+}
+
+async fn check_tolerance(ctx: &Arc<Ctx>, tolerance: &Value, output: &Value) -> Result<bool, Halt> {
+    let lookup = ctx.lookup();
+    match within_tolerance(tolerance, output, &lookup) {
+        Ok(Check::Done(met)) => Ok(met),
+        Ok(Check::Probe(probe)) => {
+            let name = probe.get("name").map(py_str).unwrap_or_default();
+            let provider = probe.get("provider").and_then(Value::as_object).cloned().unwrap_or_default();
+            match run_provider(ctx, &provider, &name, true, ctx.interrupts.run_token()).await {
+                Ok(v) => Ok(crate::tolerance::probe_result_met(&v)),
+                Err(ActivityError::Failed { .. }) => Ok(false),
+                Err(ActivityError::Aborted { message }) => Err(Halt::Abort(message)),
+                Err(ActivityError::Cancelled) => Err(Halt::Interrupted),
+            }
+        }
+        Err(e) => Err(Halt::Abort(format!("the tolerance could not be checked: {e}"))),
+    }
+}
+
+async fn run_provider(
+    ctx: &Arc<Ctx>,
+    provider: &Map<String, Value>,
+    activity_name: &str,
+    has_tolerance: bool,
+    cancel: CancellationToken,
+) -> Result<Value, ActivityError> {
+    let ptype = provider.get("type").map(py_str).unwrap_or_default();
+    let Some(driver) = ctx.registry.get(&ptype) else {
+        return Err(ActivityError::aborted(format!("unknown provider type '{ptype}'")));
+    };
+    let observer = ctx.observer.clone();
+    let warn = move |m: String| observer.on(&Event::Warning(m));
+    driver
+        .execute(Call {
+            provider,
+            activity_name,
+            has_tolerance,
+            configuration: &ctx.configuration,
+            secrets: &ctx.secrets,
+            cancel,
+            warn: &warn,
+        })
+        .await
+}
+
+/// Executes one activity (spec §2.4) and returns its run record. On a halt,
+/// the record made so far (without `status`) comes with the error.
+async fn execute_activity(
+    ctx: &Arc<Ctx>,
+    element: &Value,
+    runs: Runs,
+    phase: Phase,
+    in_background: bool,
+) -> Result<Map<String, Value>, (Halt, Option<Map<String, Value>>)> {
+    let cancel = if runs == Runs::Rollbacks { ctx.interrupts.rollback_token() } else { ctx.interrupts.run_token() };
+    if cancel.is_cancelled() {
+        return Err((Halt::Interrupted, None));
+    }
+    let activity = match element.get("ref") {
+        Some(r) if py_truthy(r) => {
+            let name = py_str(r);
+            match ctx.cache.get(&name) {
+                Some(a) => a.clone(),
+                None => return Err((Halt::Abort(format!("could not find referenced activity '{name}'")), None)),
+            }
+        }
+        _ => element.as_object().cloned().unwrap_or_default(),
+    };
+    let kind = activity.get("type").map(py_str).unwrap_or_default();
+    let name = activity.get("name").map(py_str).unwrap_or_default();
+    // A `dry` key written in the experiment matches no mode in the reference,
+    // so it turns dry mode off for that activity.
+    let dry = if activity.contains_key("dry") { None } else { ctx.settings.dry };
+    let is_dry = match dry {
+        Some(Dry::Actions) => kind == "action",
+        Some(Dry::Probes) => kind == "probe",
+        Some(Dry::Activities) => true,
+        Some(Dry::Pause) | None => false,
+    };
+    let skip_pauses = is_dry || dry == Some(Dry::Pause);
+    let pauses = activity.get("pauses").map(|p| substitute(p, &ctx.lookup())).unwrap_or(Value::Null);
+
+    if let Some(before) = pauses.get("before").filter(|v| py_truthy(v)) {
+        pause(ctx, before, skip_pauses, &cancel).await.map_err(|h| (h, None))?;
+    }
+
+    let background = in_background;
+    ctx.observer.on(&Event::ActivityStarted { phase, kind: &kind, name: &name, background });
+    let started = Instant::now();
+    let mut record = Map::new();
+    record.insert("activity".into(), Value::Object(activity.clone()));
+    record.insert("output".into(), Value::Null);
+    record.insert("start".into(), Value::from(journal::now_iso()));
+    let index = push_record(ctx, runs, &record);
+
+    let result = if is_dry {
+        Ok(Value::Null)
+    } else {
+        let provider = activity.get("provider").and_then(Value::as_object).cloned().unwrap_or_default();
+        run_provider(ctx, &provider, &name, activity.contains_key("tolerance"), cancel.clone()).await
+    };
+    let halt = match result {
+        Ok(output) => {
+            record.insert("output".into(), output);
+            record.insert("status".into(), Value::from("succeeded"));
+            None
+        }
+        Err(ActivityError::Failed { message, causes }) => {
+            let mut lines: Vec<Value> = causes.into_iter().map(|c| Value::String(format!("{c}\n"))).collect();
+            if !lines.is_empty() {
+                lines.push(Value::from("\nDuring handling of the above exception, another exception occurred:\n\n"));
+            }
+            lines.push(Value::String(format!("chaoslib.exceptions.ActivityFailed: {message}\n")));
+            record.insert("status".into(), Value::from("failed"));
+            record.insert("exception".into(), Value::Array(lines));
+            ctx.warn(format!("  => failed: {message}"));
+            None
+        }
+        Err(ActivityError::Aborted { message }) => Some(Halt::Abort(message)),
+        Err(ActivityError::Cancelled) => Some(Halt::Interrupted),
+    };
+    record.insert("end".into(), Value::from(journal::now_iso()));
+    record.insert("duration".into(), Value::from(started.elapsed().as_secs_f64()));
+    update_record(ctx, runs, index, &record);
+    if runs != Runs::None {
+        ctx.observer.on(&Event::ActivityFinished { phase, record: &record, tolerance: None });
+    }
+
+    if let Some(halt) = halt {
+        return Err((halt, Some(record)));
+    }
+    if let Some(after) = pauses.get("after").filter(|v| py_truthy(v)) {
+        pause(ctx, after, skip_pauses, &cancel).await.map_err(|h| (h, Some(record.clone())))?;
+    }
+    Ok(record)
+}
+
+async fn pause(ctx: &Arc<Ctx>, value: &Value, skipped: bool, cancel: &CancellationToken) -> Result<(), Halt> {
+    let seconds = match value {
+        Value::Number(n) => n.as_f64().unwrap_or(0.0),
+        Value::Bool(b) => f64::from(u8::from(*b)),
+        other if skipped => {
+            let _ = other;
+            0.0
+        }
+        other => {
+            return Err(Halt::Abort(format!(
+                "a pause must be a number of seconds, not {} ({})",
+                crate::tolerance::type_name(other),
+                chaos_pyvalue::py_repr(other)
+            )))
+        }
+    };
+    ctx.observer.on(&Event::Pause { seconds, skipped });
+    if skipped || !seconds.is_finite() || seconds <= 0.0 {
+        return Ok(());
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(Duration::from_secs_f64(seconds.min(1e9))) => Ok(()),
+        _ = cancel.cancelled() => Err(Halt::Interrupted),
+    }
+}
+
+fn push_record(ctx: &Ctx, runs: Runs, record: &Map<String, Value>) -> usize {
+    let mut st = ctx.state();
+    let list = match runs {
+        Runs::None => return usize::MAX,
+        Runs::Method => &mut st.run,
+        Runs::Rollbacks => &mut st.rollbacks,
+    };
+    list.push(record.clone());
+    list.len() - 1
+}
+
+fn update_record(ctx: &Ctx, runs: Runs, index: usize, record: &Map<String, Value>) {
+    let mut st = ctx.state();
+    let list = match runs {
+        Runs::None => return,
+        Runs::Method => &mut st.run,
+        Runs::Rollbacks => &mut st.rollbacks,
+    };
+    if let Some(slot) = list.get_mut(index) {
+        *slot = record.clone();
+    }
+}
+
+/// Runs the method (spec §6.5). `Ok(false)` when it was aborted.
+async fn method(ctx: &Arc<Ctx>) -> Result<bool, Halt> {
+    let elements = ctx.experiment.get("method").and_then(Value::as_array).cloned().unwrap_or_default();
+    ctx.observer.on(&Event::MethodStarted { count: elements.len() });
+    let (halt, _) = play(ctx, &elements, Runs::Method, Phase::Method).await;
+    match halt {
+        None => Ok(true),
+        Some(Halt::Interrupted) => Err(Halt::Interrupted),
+        Some(Halt::Abort(message)) => {
+            ctx.warn(format!("Experiment ran into an unexpected fatal error, aborting now: {message}"));
+            let mut st = ctx.state();
+            st.status = Some(Status::Aborted);
+            st.errors.push(message);
+            Ok(false)
+        }
+    }
+}
+
+/// Plays a list of activities in order, background ones concurrently;
+/// returns the halt that stopped it, and how many elements were started.
+async fn play(ctx: &Arc<Ctx>, elements: &[Value], runs: Runs, phase: Phase) -> (Option<Halt>, usize) {
+    let mut background = tokio::task::JoinSet::new();
+    let mut halt = None;
+    let mut started = 0;
+    for element in elements {
+        let is_background = element.get("background").is_some_and(py_truthy);
+        started += 1;
+        if is_background {
+            let c = ctx.clone();
+            let e = element.clone();
+            background.spawn(async move { execute_activity(&c, &e, runs, phase, true).await.err().map(|(h, _)| h) });
+        } else if let Err((h, _)) = execute_activity(ctx, element, runs, phase, false).await {
+            halt = Some(h);
+            break;
+        }
+        if runs == Runs::Method && matches!(ctx.status(), Some(Status::Aborted) | Some(Status::Failed) | Some(Status::Interrupted)) {
+            break;
+        }
+        if runs == Runs::Rollbacks && ctx.interrupts.rollback_token().is_cancelled() {
+            halt = Some(Halt::Interrupted);
+            break;
+        }
+    }
+    while let Some(joined) = background.join_next().await {
+        if let Ok(Some(Halt::Interrupted)) = joined {
+            halt.get_or_insert(Halt::Interrupted);
+        }
+    }
+    (halt, started)
+}
+
+async fn continuous_hypothesis(ctx: Arc<Ctx>, stop: CancellationToken) {
+    let frequency = Duration::from_secs_f64(ctx.settings.frequency.clamp(0.0, 1e9));
+    loop {
+        if stop.is_cancelled() || matches!(ctx.status(), Some(Status::Failed) | Some(Status::Interrupted) | Some(Status::Aborted)) {
+            break;
+        }
+        match hypothesis(&ctx, Phase::During).await {
+            Ok(state) => {
+                let met = state.met;
+                ctx.state().during.push(state.to_value());
+                if !met {
+                    let last = state.probes.last().and_then(|r| r.get("activity")).and_then(|a| a.get("name")).map(py_str).unwrap_or_default();
+                    ctx.warn(format!("Continuous steady state probe '{last}' is not in the given tolerance"));
+                    if ctx.settings.fail_fast {
+                        ctx.warn("Terminating immediately the experiment after 100.0% hypothesis deviated".into());
+                        ctx.set_status(Status::Failed);
+                        break;
+                    }
+                }
+            }
+            Err((halt, state)) => {
+                if let Some(s) = state {
+                    ctx.state().during.push(s.to_value());
+                }
+                match halt {
+                    Halt::Interrupted => ctx.set_status(Status::Interrupted),
+                    Halt::Abort(message) => {
+                        let mut st = ctx.state();
+                        st.status = Some(Status::Aborted);
+                        st.errors.push(message);
+                    }
+                }
+                break;
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(frequency) => {}
+            _ = stop.cancelled() => break,
+        }
+    }
+}
+
+async fn rollbacks(ctx: &Arc<Ctx>) {
+    let elements = ctx.experiment.get("rollbacks").and_then(Value::as_array).cloned().unwrap_or_default();
+    let (status, deviated) = {
+        let st = ctx.state();
+        (st.status, st.deviated)
+    };
+    if ctx.interrupts.skip_rollbacks() {
+        ctx.observer.on(&Event::RollbacksSkipped { reason: "Ignoring rollbacks as per signal (SIGUSR2)".into() });
+        return;
+    }
+    let play_them = match ctx.settings.rollbacks {
+        RollbackStrategy::Default => !matches!(status, Some(Status::Failed) | Some(Status::Interrupted)),
+        RollbackStrategy::Always => true,
+        RollbackStrategy::Never => false,
+        RollbackStrategy::Deviated => deviated,
+    };
+    if !play_them {
+        let reason = match ctx.settings.rollbacks {
+            RollbackStrategy::Never => "Rollbacks were explicitly requested to not be played".to_string(),
+            RollbackStrategy::Deviated => "Rollbacks were explicitely requested to be played only if the experiment deviated. Since this is not the case, we will not play them.".to_string(),
+            _ => format!(
+                "Rollbacks are not played under the default strategy when the run is {} (use --rollback-strategy always to play them)",
+                status.map(|s| s.as_str()).unwrap_or("stopped")
+            ),
+        };
+        ctx.observer.on(&Event::RollbacksSkipped { reason });
+        return;
+    }
+    ctx.interrupts.enter_rollbacks();
+    ctx.observer.on(&Event::RollbacksStarted { count: elements.len() });
+    let (halt, started) = play(ctx, &elements, Runs::Rollbacks, Phase::Rollbacks).await;
+    match halt {
+        None => {}
+        Some(Halt::Interrupted) => {
+            let mut st = ctx.state();
+            st.status = Some(Status::Interrupted);
+            // The interrupted rollback (record without status) and those never started.
+            let mut unplayed: Vec<String> = st
+                .rollbacks
+                .iter()
+                .filter(|r| !r.contains_key("status"))
+                .filter_map(|r| r.get("activity").and_then(|a| a.get("name")).map(py_str))
+                .collect();
+            unplayed.extend(elements.iter().skip(started).map(|e| element_name(e)));
+            st.unplayed_rollbacks = unplayed;
+        }
+        Some(Halt::Abort(message)) => {
+            let mut st = ctx.state();
+            if matches!(st.status, None | Some(Status::Completed)) {
+                st.status = Some(Status::Aborted);
+            }
+            st.errors.push(format!("a rollback could not run: {message}"));
+        }
+    }
+    if ctx.interrupts.interrupted() {
+        ctx.set_status(Status::Interrupted);
+    }
+}
+
+fn element_name(e: &Value) -> String {
+    e.get("name").or_else(|| e.get("ref")).map(py_str).unwrap_or_default()
+}
+
+/// Names of method activities then hypothesis probes; later entries win.
+fn activity_cache(experiment: &Map<String, Value>) -> HashMap<String, Map<String, Value>> {
+    let mut cache = HashMap::new();
+    let method = experiment.get("method").and_then(Value::as_array);
+    let probes = experiment
+        .get("steady-state-hypothesis")
+        .and_then(|h| h.get("probes"))
+        .and_then(Value::as_array);
+    for a in method.into_iter().flatten().chain(probes.into_iter().flatten()) {
+        if let (Some(name), Some(m)) = (a.get("name").filter(|n| py_truthy(n)), a.as_object()) {
+            cache.insert(py_str(name), m.clone());
+        }
+    }
+    cache
+}
