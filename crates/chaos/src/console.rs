@@ -77,7 +77,14 @@ pub struct Console {
 impl Console {
     /// A console on stderr; `json` prints one JSON object a line instead.
     pub fn new(verbose: bool, json: bool, log: LogFile) -> Self {
-        Console { colour: colours_wanted() && !json, verbose, json, log, progress: Mutex::default(), out: Mutex::new(()) }
+        Console {
+            colour: colours_wanted() && !json,
+            verbose,
+            json,
+            log,
+            progress: Mutex::default(),
+            out: Mutex::new(()),
+        }
     }
 
     fn emit(&self, level: Level, reference_message: &str, human: Option<String>) {
@@ -103,7 +110,14 @@ impl Console {
 
     /// An error.
     pub fn error(&self, message: &str) {
-        self.emit(Level::Error, message, Some(format!("{} {message}", paint(self.colour, Style::Red, "error:"))));
+        self.emit(
+            Level::Error,
+            message,
+            Some(format!(
+                "{} {message}",
+                paint(self.colour, Style::Red, "error:")
+            )),
+        );
     }
 
     /// Progress worth a line.
@@ -113,14 +127,26 @@ impl Console {
 
     /// A warning.
     pub fn warn(&self, message: &str) {
-        self.emit(Level::Warning, message, Some(format!("{} {message}", paint(self.colour, Style::Yellow, "warning:"))));
+        self.emit(
+            Level::Warning,
+            message,
+            Some(format!(
+                "{} {message}",
+                paint(self.colour, Style::Yellow, "warning:")
+            )),
+        );
     }
 
     /// Validation results: every error and warning with its place.
     pub fn diagnostics(&self, doc: &Document, validation: &Validation) {
         for (diags, label, style, level) in [
             (&validation.errors, "error", Style::Red, Level::Error),
-            (&validation.warnings, "warning", Style::Yellow, Level::Warning),
+            (
+                &validation.warnings,
+                "warning",
+                Style::Yellow,
+                Level::Warning,
+            ),
         ] {
             for d in diags {
                 let place = match d.location {
@@ -136,15 +162,30 @@ impl Console {
                     d.path
                 );
                 if let Some(h) = &d.hint {
-                    human.push_str(&format!("\n  {} {h}", paint(self.colour, Style::Cyan, "fix:")));
+                    human.push_str(&format!(
+                        "\n  {} {h}",
+                        paint(self.colour, Style::Cyan, "fix:")
+                    ));
                 }
-                self.emit(level, &format!("{} (at {}, {place})", d.message, d.path), Some(human));
+                self.emit(
+                    level,
+                    &format!("{} (at {}, {place})", d.message, d.path),
+                    Some(human),
+                );
             }
         }
         if !validation.errors.is_empty() {
             let n = validation.errors.len();
             let s = if n == 1 { "" } else { "s" };
-            self.emit(Level::Error, &format!("{n} error{s} in {}", doc.origin), Some(format!("{} {n} error{s} in {}: the experiment was not run", paint(self.colour, Style::Red, "invalid:"), doc.origin)));
+            self.emit(
+                Level::Error,
+                &format!("{n} error{s} in {}", doc.origin),
+                Some(format!(
+                    "{} {n} error{s} in {}: the experiment was not run",
+                    paint(self.colour, Style::Red, "invalid:"),
+                    doc.origin
+                )),
+            );
         }
     }
 
@@ -161,16 +202,38 @@ impl Console {
     /// Where the journal went.
     pub fn journal_written(&self, path: &Path) {
         let msg = format!("Journal written to {}", path.display());
-        self.emit(Level::Info, &msg, Some(format!("{} {}", paint(self.colour, Style::Dim, "journal:"), path.display())));
+        self.emit(
+            Level::Info,
+            &msg,
+            Some(format!(
+                "{} {}",
+                paint(self.colour, Style::Dim, "journal:"),
+                path.display()
+            )),
+        );
         self.log.flush();
     }
 
-    fn activity_line(&self, phase: Phase, record: &serde_json::Map<String, Value>, tolerance: Option<&Value>) -> (Level, String, String) {
+    fn activity_line(
+        &self,
+        phase: Phase,
+        record: &serde_json::Map<String, Value>,
+        tolerance: Option<&Value>,
+    ) -> (Level, String, String) {
         let activity = record.get("activity").and_then(Value::as_object);
-        let name = activity.and_then(|a| a.get("name")).map(chaos_pyvalue::py_str).unwrap_or_default();
-        let kind = activity.and_then(|a| a.get("type")).map(chaos_pyvalue::py_str).unwrap_or_default();
+        let name = activity
+            .and_then(|a| a.get("name"))
+            .map(chaos_pyvalue::py_str)
+            .unwrap_or_default();
+        let kind = activity
+            .and_then(|a| a.get("type"))
+            .map(chaos_pyvalue::py_str)
+            .unwrap_or_default();
         let status = record.get("status").and_then(Value::as_str);
-        let duration = record.get("duration").and_then(Value::as_f64).unwrap_or(0.0);
+        let duration = record
+            .get("duration")
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0);
         let output = record.get("output").unwrap_or(&Value::Null);
         let tolerance_met = record.get("tolerance_met").and_then(Value::as_bool);
         let (mark, style, summary, level) = match (status, tolerance_met) {
@@ -180,24 +243,48 @@ impl Console {
                     .and_then(Value::as_array)
                     .and_then(|l| l.last())
                     .and_then(Value::as_str)
-                    .map(|s| s.trim_end().trim_start_matches("chaoslib.exceptions.ActivityFailed: ").to_string())
+                    .map(|s| {
+                        s.trim_end()
+                            .trim_start_matches("chaoslib.exceptions.ActivityFailed: ")
+                            .to_string()
+                    })
                     .unwrap_or_default();
                 ("✗", Style::Red, format!("failed: {msg}"), Level::Error)
             }
-            (None, _) => ("✗", Style::Red, "stopped before it finished".to_string(), Level::Error),
+            (None, _) => (
+                "✗",
+                Style::Red,
+                "stopped before it finished".to_string(),
+                Level::Error,
+            ),
             (Some(_), Some(false)) => (
                 "✗",
                 Style::Red,
-                format!("{} — not within tolerance {}", summarise(output), tolerance.map(py_repr).unwrap_or_default()),
+                format!(
+                    "{} — not within tolerance {}",
+                    summarise(output),
+                    tolerance.map(py_repr).unwrap_or_default()
+                ),
                 Level::Warning,
             ),
             (Some(_), Some(true)) => {
-                let t = tolerance.map(|t| format!(" — within tolerance {}", py_repr(t))).unwrap_or_default();
-                ("✓", Style::Green, format!("{}{t}", summarise(output)), Level::Info)
+                let t = tolerance
+                    .map(|t| format!(" — within tolerance {}", py_repr(t)))
+                    .unwrap_or_default();
+                (
+                    "✓",
+                    Style::Green,
+                    format!("{}{t}", summarise(output)),
+                    Level::Info,
+                )
             }
             (Some(_), None) => ("✓", Style::Green, summarise(output), Level::Info),
         };
-        let indent = if phase == Phase::During { "    · " } else { "    " };
+        let indent = if phase == Phase::During {
+            "    · "
+        } else {
+            "    "
+        };
         let human = format!(
             "{indent}{} {} {}  {}  {}",
             paint(self.colour, style, mark),
@@ -214,59 +301,151 @@ impl Console {
 impl Observer for Console {
     fn on(&self, event: &Event<'_>) {
         match event {
-            Event::RunStarted { title, hypothesis, rollbacks, dry } => {
-                let dry_text = dry.map(|d| format!(" · dry: {}", d.as_str())).unwrap_or_default();
-                self.emit(Level::Info, &format!("Running experiment: {title}"), Some(format!("{} {}", paint(self.colour, Style::Bold, "▶ Running experiment:"), paint(self.colour, Style::Bold, title))));
+            Event::RunStarted {
+                title,
+                hypothesis,
+                rollbacks,
+                dry,
+            } => {
+                let dry_text = dry
+                    .map(|d| format!(" · dry: {}", d.as_str()))
+                    .unwrap_or_default();
+                self.emit(
+                    Level::Info,
+                    &format!("Running experiment: {title}"),
+                    Some(format!(
+                        "{} {}",
+                        paint(self.colour, Style::Bold, "▶ Running experiment:"),
+                        paint(self.colour, Style::Bold, title)
+                    )),
+                );
                 self.emit(
                     Level::Info,
                     &format!("Steady-state strategy: {hypothesis}"),
                     Some(paint(self.colour, Style::Dim, &format!("  hypothesis strategy: {hypothesis} · rollback strategy: {rollbacks}{dry_text}"))),
                 );
-                self.log.log(Level::Info, &format!("Rollbacks strategy: {rollbacks}"));
+                self.log
+                    .log(Level::Info, &format!("Rollbacks strategy: {rollbacks}"));
             }
             Event::HypothesisStarted { phase, title } => {
                 if *phase == Phase::During {
-                    self.progress.lock().unwrap_or_else(|e| e.into_inner()).during_checks += 1;
-                    self.log.log(Level::Info, &format!("Steady state hypothesis: {title}"));
+                    self.progress
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .during_checks += 1;
+                    self.log
+                        .log(Level::Info, &format!("Steady state hypothesis: {title}"));
                     return;
                 }
-                let when = if *phase == Phase::Before { "before the method" } else { "after the method" };
-                self.emit(Level::Info, &format!("Steady state hypothesis: {title}"), Some(format!("  {} ({when}): {title}", paint(self.colour, Style::Bold, "Steady-state hypothesis"))));
+                let when = if *phase == Phase::Before {
+                    "before the method"
+                } else {
+                    "after the method"
+                };
+                self.emit(
+                    Level::Info,
+                    &format!("Steady state hypothesis: {title}"),
+                    Some(format!(
+                        "  {} ({when}): {title}",
+                        paint(self.colour, Style::Bold, "Steady-state hypothesis")
+                    )),
+                );
             }
-            Event::HypothesisFinished { phase, met, last_probe } => {
+            Event::HypothesisFinished {
+                phase,
+                met,
+                last_probe,
+            } => {
                 if *phase == Phase::Before {
-                    self.progress.lock().unwrap_or_else(|e| e.into_inner()).before_met = Some(*met);
+                    self.progress
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .before_met = Some(*met);
                 }
                 if *met {
                     self.log.log(Level::Info, "Steady state hypothesis is met!");
                 } else {
                     let probe = last_probe.unwrap_or("");
                     if *phase == Phase::During {
-                        self.progress.lock().unwrap_or_else(|e| e.into_inner()).during_misses += 1;
+                        self.progress
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .during_misses += 1;
                         self.log.log(Level::Warning, &format!("Continuous steady state probe '{probe}' is not in the given tolerance"));
                     } else {
                         self.log.log(Level::Error, &format!("Steady state probe '{probe}' is not in the given tolerance so failing this experiment"));
                     }
                 }
             }
-            Event::NoHypothesis { reason } => self.emit(Level::Info, reason, Some(paint(self.colour, Style::Dim, &format!("  {reason}")))),
+            Event::NoHypothesis { reason } => self.emit(
+                Level::Info,
+                reason,
+                Some(paint(self.colour, Style::Dim, &format!("  {reason}"))),
+            ),
             Event::MethodStarted { count } => {
-                let detail = if *count == 0 { " (no declared activities)" } else { "" };
-                self.emit(Level::Info, "Playing your experiment's method now...", Some(format!("  {}{detail}", paint(self.colour, Style::Bold, "Method"))));
+                let detail = if *count == 0 {
+                    " (no declared activities)"
+                } else {
+                    ""
+                };
+                self.emit(
+                    Level::Info,
+                    "Playing your experiment's method now...",
+                    Some(format!(
+                        "  {}{detail}",
+                        paint(self.colour, Style::Bold, "Method")
+                    )),
+                );
             }
             Event::RollbacksStarted { count } => {
-                let detail = if *count == 0 { " (no declared rollbacks)" } else { "" };
-                self.emit(Level::Info, "Let's rollback...", Some(format!("  {}{detail}", paint(self.colour, Style::Bold, "Rollbacks"))));
+                let detail = if *count == 0 {
+                    " (no declared rollbacks)"
+                } else {
+                    ""
+                };
+                self.emit(
+                    Level::Info,
+                    "Let's rollback...",
+                    Some(format!(
+                        "  {}{detail}",
+                        paint(self.colour, Style::Bold, "Rollbacks")
+                    )),
+                );
             }
-            Event::RollbacksSkipped { reason } => self.emit(Level::Warning, reason, Some(format!("  {} {reason}", paint(self.colour, Style::Bold, "Rollbacks not played:")))),
-            Event::ActivityStarted { kind, name, background, phase } => {
+            Event::RollbacksSkipped { reason } => self.emit(
+                Level::Warning,
+                reason,
+                Some(format!(
+                    "  {} {reason}",
+                    paint(self.colour, Style::Bold, "Rollbacks not played:")
+                )),
+            ),
+            Event::ActivityStarted {
+                kind,
+                name,
+                background,
+                phase,
+            } => {
                 let bg = if *background { " [in background]" } else { "" };
-                self.log.log(Level::Info, &format!("{}: {name}{bg}", title_case(kind)));
+                self.log
+                    .log(Level::Info, &format!("{}: {name}{bg}", title_case(kind)));
                 if self.verbose && *phase != Phase::During {
-                    self.emit(Level::Debug, &format!("starting {kind} {name}"), Some(paint(self.colour, Style::Dim, &format!("    … {kind} {name}{bg}"))));
+                    self.emit(
+                        Level::Debug,
+                        &format!("starting {kind} {name}"),
+                        Some(paint(
+                            self.colour,
+                            Style::Dim,
+                            &format!("    … {kind} {name}{bg}"),
+                        )),
+                    );
                 }
             }
-            Event::ActivityFinished { phase, record, tolerance } => {
+            Event::ActivityFinished {
+                phase,
+                record,
+                tolerance,
+            } => {
                 let (level, reference, human) = self.activity_line(*phase, record, *tolerance);
                 let quiet = *phase == Phase::During && level == Level::Info && !self.verbose;
                 self.emit(level, &reference, (!quiet).then_some(human));
@@ -274,7 +453,17 @@ impl Observer for Console {
             Event::Pause { seconds, skipped } => {
                 let msg = format!("Pausing before next activity for {seconds}s...");
                 let skip = if *skipped { " (skipped: dry run)" } else { "" };
-                self.emit(Level::Info, &msg, self.verbose.then(|| paint(self.colour, Style::Dim, &format!("    … pause {seconds}s{skip}"))));
+                self.emit(
+                    Level::Info,
+                    &msg,
+                    self.verbose.then(|| {
+                        paint(
+                            self.colour,
+                            Style::Dim,
+                            &format!("    … pause {seconds}s{skip}"),
+                        )
+                    }),
+                );
             }
             Event::Warning(message) => {
                 let trimmed = message.trim_start();
@@ -285,7 +474,11 @@ impl Observer for Console {
                 }
             }
             Event::Interrupted { cause } => self.warn(&format!("Interrupted by {cause}")),
-            Event::RunFinished { status, deviated, duration } => self.verdict(*status, *deviated, *duration),
+            Event::RunFinished {
+                status,
+                deviated,
+                duration,
+            } => self.verdict(*status, *deviated, *duration),
         }
     }
 }
@@ -308,14 +501,28 @@ impl Console {
             (Status::Interrupted, _) => ("interrupted", Style::Red, "the run was interrupted"),
         }
         .into_verdict();
-        let reference = format!("Experiment ended with status: {}", if deviated { "deviated" } else { status.as_str() });
+        let reference = format!(
+            "Experiment ended with status: {}",
+            if deviated {
+                "deviated"
+            } else {
+                status.as_str()
+            }
+        );
         self.emit(
             Level::Info,
             &reference,
-            Some(format!("{} {detail}  {}", paint(self.colour, style, &format!("■ {}:", headline)), paint(self.colour, Style::Dim, &took))),
+            Some(format!(
+                "{} {detail}  {}",
+                paint(self.colour, style, &format!("■ {}:", headline)),
+                paint(self.colour, Style::Dim, &took)
+            )),
         );
         if deviated {
-            self.log.log(Level::Info, "The steady-state has deviated, a weakness may have been discovered");
+            self.log.log(
+                Level::Info,
+                "The steady-state has deviated, a weakness may have been discovered",
+            );
         }
     }
 }
@@ -338,10 +545,20 @@ impl IntoVerdict for (&'static str, Style, &'static str) {
 fn summarise(output: &Value) -> String {
     let text = match output {
         Value::Object(m) if m.contains_key("status") && m.contains_key("body") => {
-            format!("HTTP {}", m.get("status").map(chaos_pyvalue::py_str).unwrap_or_default())
+            format!(
+                "HTTP {}",
+                m.get("status")
+                    .map(chaos_pyvalue::py_str)
+                    .unwrap_or_default()
+            )
         }
         Value::Object(m) if m.contains_key("status") && m.contains_key("stdout") => {
-            format!("exit {}", m.get("status").map(chaos_pyvalue::py_str).unwrap_or_default())
+            format!(
+                "exit {}",
+                m.get("status")
+                    .map(chaos_pyvalue::py_str)
+                    .unwrap_or_default()
+            )
         }
         Value::Null => "no output".into(),
         other => py_repr(other),

@@ -40,7 +40,10 @@ pub struct LogFile {
 impl LogFile {
     /// No logging.
     pub fn disabled() -> Self {
-        LogFile { file: None, min: Level::Error }
+        LogFile {
+            file: None,
+            min: Level::Error,
+        }
     }
 
     /// Opens (creates) `path` for appending; a file that cannot be opened
@@ -52,10 +55,20 @@ impl LogFile {
             "error" => Level::Error,
             _ => Level::Debug,
         };
-        match std::fs::OpenOptions::new().create(true).append(true).open(path) {
-            Ok(f) => LogFile { file: Some(Mutex::new(BufWriter::new(f))), min },
+        match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            Ok(f) => LogFile {
+                file: Some(Mutex::new(BufWriter::new(f))),
+                min,
+            },
             Err(e) => {
-                crate::console::warn_line(&format!("cannot open the log file '{}': {e}; logging to file is off", path.display()));
+                crate::console::warn_line(&format!(
+                    "cannot open the log file '{}': {e}; logging to file is off",
+                    path.display()
+                ));
                 LogFile::disabled()
             }
         }

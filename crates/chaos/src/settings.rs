@@ -10,7 +10,9 @@ pub fn path(given: Option<&Path>) -> PathBuf {
     match given {
         Some(p) => p.to_path_buf(),
         None => {
-            let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("."));
             home.join(".chaostoolkit").join("settings.yaml")
         }
     }
@@ -34,7 +36,11 @@ pub fn load(path: &Path) -> Value {
 
 /// `settings.runtime.<which>.strategy`, if set.
 pub fn runtime_strategy<'a>(settings: &'a Value, which: &str) -> Option<&'a str> {
-    settings.get("runtime")?.get(which)?.get("strategy")?.as_str()
+    settings
+        .get("runtime")?
+        .get(which)?
+        .get("strategy")?
+        .as_str()
 }
 
 /// A block-style YAML rendering of a JSON value (what `yaml.safe_dump`
@@ -107,12 +113,20 @@ fn yaml_scalar(v: &Value) -> String {
 /// double-quoted otherwise.
 fn yaml_string(s: &str) -> String {
     let reserved = [
-        "", "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off",
-        "Off", "OFF", "y", "Y", "n", "N",
+        "", "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE", "yes",
+        "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N",
     ];
-    let looks_numeric = s.parse::<f64>().is_ok() || s.starts_with('.') || s.chars().next().is_some_and(|c| c.is_ascii_digit());
-    let special_start = s.starts_with(|c: char| "-?:,[]{}#&*!|>'\"%@`".contains(c) || c.is_whitespace());
-    let special_inside = s.contains(": ") || s.contains(" #") || s.ends_with(':') || s.ends_with(' ') || s.contains('\n') || s.chars().any(|c| c.is_control());
+    let looks_numeric = s.parse::<f64>().is_ok()
+        || s.starts_with('.')
+        || s.chars().next().is_some_and(|c| c.is_ascii_digit());
+    let special_start =
+        s.starts_with(|c: char| "-?:,[]{}#&*!|>'\"%@`".contains(c) || c.is_whitespace());
+    let special_inside = s.contains(": ")
+        || s.contains(" #")
+        || s.ends_with(':')
+        || s.ends_with(' ')
+        || s.contains('\n')
+        || s.chars().any(|c| c.is_control());
     if reserved.contains(&s) || looks_numeric || special_start || special_inside {
         serde_json::to_string(s).unwrap_or_default()
     } else {

@@ -29,7 +29,11 @@ fn uses_python(case: &Path) -> bool {
 #[test]
 fn every_non_python_case_agrees_with_the_reference() {
     let dir = conformance_dir();
-    assert!(dir.join("diffrun.py").exists(), "the conformance suite is expected at {}", dir.display());
+    assert!(
+        dir.join("diffrun.py").exists(),
+        "the conformance suite is expected at {}",
+        dir.display()
+    );
     let mut python_cases = Vec::new();
     let mut native_cases = Vec::new();
     for entry in std::fs::read_dir(dir.join("cases")).unwrap().flatten() {
@@ -41,11 +45,22 @@ fn every_non_python_case_agrees_with_the_reference() {
         }
     }
     native_cases.sort();
-    assert!(native_cases.len() >= 40, "expected the suite's non-python cases, found {}", native_cases.len());
+    assert!(
+        native_cases.len() >= 40,
+        "expected the suite's non-python cases, found {}",
+        native_cases.len()
+    );
 
     let output = Command::new("python3")
         .arg(dir.join("diffrun.py"))
-        .args(["-j", "2", "--timeout", "60", "--case", &native_cases.join(",")])
+        .args([
+            "-j",
+            "2",
+            "--timeout",
+            "60",
+            "--case",
+            &native_cases.join(","),
+        ])
         .env("CHAOS_BIN", env!("CARGO_BIN_EXE_chaos"))
         .output()
         .expect("python3 runs diffrun.py");

@@ -46,7 +46,9 @@ impl HttpDriver {
         if let Some(ms) = key.read_ms {
             builder = builder.read_timeout(Duration::from_millis(ms));
         }
-        let client = builder.build().map_err(|e| ActivityError::aborted(format!("cannot build an HTTP client: {e}")))?;
+        let client = builder
+            .build()
+            .map_err(|e| ActivityError::aborted(format!("cannot build an HTTP client: {e}")))?;
         clients.insert(key, client.clone());
         Ok(client)
     }
@@ -57,14 +59,27 @@ impl Driver for HttpDriver {
         "http"
     }
 
-    fn check(&self, provider: &Map<String, Value>, _activity_name: &str, _kind: &str) -> Vec<ProviderIssue> {
+    fn check(
+        &self,
+        provider: &Map<String, Value>,
+        _activity_name: &str,
+        _kind: &str,
+    ) -> Vec<ProviderIssue> {
         let mut issues = Vec::new();
         if !provider.get("url").is_some_and(chaos_pyvalue::py_truthy) {
-            issues.push(issue(&["url"], "a HTTP activity must have a URL", Some("set `url` to the address to call, e.g. \"http://localhost:8080/health\"")));
+            issues.push(issue(
+                &["url"],
+                "a HTTP activity must have a URL",
+                Some("set `url` to the address to call, e.g. \"http://localhost:8080/health\""),
+            ));
         }
         if let Some(h) = provider.get("headers") {
             if chaos_pyvalue::py_truthy(h) && !h.is_object() {
-                issues.push(issue(&["headers"], "a HTTP activities expect headers as a mapping", Some("write headers as name: value pairs")));
+                issues.push(issue(
+                    &["headers"],
+                    "a HTTP activities expect headers as a mapping",
+                    Some("write headers as name: value pairs"),
+                ));
             }
         }
         issues
@@ -87,7 +102,11 @@ impl HttpDriver {
             Value::String(s) => s,
             other => py_str(&other),
         };
-        let method = p.get("method").map(py_str).unwrap_or_else(|| "GET".into()).to_uppercase();
+        let method = p
+            .get("method")
+            .map(py_str)
+            .unwrap_or_else(|| "GET".into())
+            .to_uppercase();
         let headers = match p.get("headers") {
             Some(h) if chaos_pyvalue::py_truthy(h) => call.substitute(h),
             _ => Value::Null,
@@ -97,13 +116,22 @@ impl HttpDriver {
             arguments = call.substitute(&arguments);
         }
         let (connect, read) = timeouts(&call.substitute(p.get("timeout").unwrap_or(&Value::Null)));
-        let verify_tls = p.get("verify_tls").map(chaos_pyvalue::py_truthy).unwrap_or(true);
+        let verify_tls = p
+            .get("verify_tls")
+            .map(chaos_pyvalue::py_truthy)
+            .unwrap_or(true);
         let max_retries = p.get("max_retries").and_then(Value::as_u64).unwrap_or(0);
 
-        let key = ClientKey { connect_ms: connect.map(ms), read_ms: read.map(ms), verify_tls };
+        let key = ClientKey {
+            connect_ms: connect.map(ms),
+            read_ms: read.map(ms),
+            verify_tls,
+        };
         let client = self.client(key)?;
-        let parsed = reqwest::Url::parse(&url).map_err(|e| ActivityError::aborted(format!("invalid URL '{url}': {e}")))?;
-        let http_method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| ActivityError::aborted(format!("invalid HTTP method '{method}'")))?;
+        let parsed = reqwest::Url::parse(&url)
+            .map_err(|e| ActivityError::aborted(format!("invalid URL '{url}': {e}")))?;
+        let http_method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| ActivityError::aborted(format!("invalid HTTP method '{method}'")))?;
 
         let mut header_map = reqwest::header::HeaderMap::new();
         let mut json_body = false;
@@ -119,8 +147,11 @@ impl HttpDriver {
                 if name == "Content-Type" && text == "application/json" {
                     json_body = true;
                 }
-                let hn = reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| ActivityError::aborted(format!("invalid header name '{name}'")))?;
-                let hv = reqwest::header::HeaderValue::from_str(text).map_err(|_| ActivityError::aborted(format!("invalid value for header '{name}'")))?;
+                let hn = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|_| ActivityError::aborted(format!("invalid header name '{name}'")))?;
+                let hv = reqwest::header::HeaderValue::from_str(text).map_err(|_| {
+                    ActivityError::aborted(format!("invalid value for header '{name}'"))
+                })?;
                 header_map.append(hn, hv);
             }
         }
@@ -128,7 +159,9 @@ impl HttpDriver {
         let is_get = http_method == reqwest::Method::GET;
         let mut attempt = 0;
         loop {
-            let mut request = client.request(http_method.clone(), parsed.clone()).headers(header_map.clone());
+            let mut request = client
+                .request(http_method.clone(), parsed.clone())
+                .headers(header_map.clone());
             if is_get {
                 let pairs = query_pairs(&arguments);
                 if !pairs.is_empty() {
@@ -143,7 +176,12 @@ impl HttpDriver {
                         Value::Object(_) => {
                             let pairs = query_pairs(&arguments);
                             let body = serde_urlencoded_pairs(&pairs);
-                            request = request.header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(body);
+                            request = request
+                                .header(
+                                    reqwest::header::CONTENT_TYPE,
+                                    "application/x-www-form-urlencoded",
+                                )
+                                .body(body);
                         }
                         other => request = request.body(py_str(other)),
                     }
@@ -152,7 +190,12 @@ impl HttpDriver {
             match request.send().await {
                 Ok(response) => return read_response(response, call).await,
                 Err(e) => {
-                    let retriable = e.is_connect() || (e.is_timeout() && matches!(method.as_str(), "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE"));
+                    let retriable = e.is_connect()
+                        || (e.is_timeout()
+                            && matches!(
+                                method.as_str(),
+                                "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE"
+                            ));
                     if retriable && attempt < max_retries {
                         attempt += 1;
                         continue;
@@ -164,13 +207,22 @@ impl HttpDriver {
     }
 }
 
-async fn read_response(response: reqwest::Response, call: &Call<'_>) -> Result<Value, ActivityError> {
+async fn read_response(
+    response: reqwest::Response,
+    call: &Call<'_>,
+) -> Result<Value, ActivityError> {
     let status = response.status().as_u16();
     let mut headers = Map::new();
     for (name, value) in response.headers() {
-        headers.insert(title_case(name.as_str()), Value::String(String::from_utf8_lossy(value.as_bytes()).into_owned()));
+        headers.insert(
+            title_case(name.as_str()),
+            Value::String(String::from_utf8_lossy(value.as_bytes()).into_owned()),
+        );
     }
-    let exact_json = response.headers().get(reqwest::header::CONTENT_TYPE).is_some_and(|v| v.as_bytes() == b"application/json");
+    let exact_json = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == b"application/json");
     let bytes = response.bytes().await.map_err(|e| {
         if e.is_timeout() {
             ActivityError::failed("activity took too long to complete")
@@ -179,7 +231,11 @@ async fn read_response(response: reqwest::Response, call: &Call<'_>) -> Result<V
         }
     })?;
     let body = if exact_json {
-        serde_json::from_slice(&bytes).map_err(|e| ActivityError::aborted(format!("the response says application/json but its body is not JSON: {e}")))?
+        serde_json::from_slice(&bytes).map_err(|e| {
+            ActivityError::aborted(format!(
+                "the response says application/json but its body is not JSON: {e}"
+            ))
+        })?
     } else {
         Value::String(String::from_utf8_lossy(&bytes).into_owned())
     };
@@ -237,8 +293,16 @@ fn ms(d: Duration) -> u64 {
 /// `[connect, read]` pair.
 fn timeouts(v: &Value) -> (Option<Duration>, Option<Duration>) {
     let secs = |v: &Value| match v {
-        Value::Number(n) => n.as_f64().filter(|s| s.is_finite() && *s > 0.0).map(Duration::from_secs_f64),
-        Value::String(s) => s.trim().parse::<f64>().ok().filter(|s| s.is_finite() && *s > 0.0).map(Duration::from_secs_f64),
+        Value::Number(n) => n
+            .as_f64()
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map(Duration::from_secs_f64),
+        Value::String(s) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map(Duration::from_secs_f64),
         _ => None,
     };
     match v {
@@ -358,21 +422,40 @@ mod tests {
 
     #[test]
     fn timeouts_accept_one_number_or_a_pair() {
-        assert_eq!(timeouts(&serde_json::json!(3)), (Some(Duration::from_secs(3)), Some(Duration::from_secs(3))));
-        assert_eq!(timeouts(&serde_json::json!([1, 0.5])), (Some(Duration::from_secs(1)), Some(Duration::from_millis(500))));
+        assert_eq!(
+            timeouts(&serde_json::json!(3)),
+            (Some(Duration::from_secs(3)), Some(Duration::from_secs(3)))
+        );
+        assert_eq!(
+            timeouts(&serde_json::json!([1, 0.5])),
+            (
+                Some(Duration::from_secs(1)),
+                Some(Duration::from_millis(500))
+            )
+        );
         assert_eq!(timeouts(&Value::Null), (None, None));
     }
 
     #[test]
     fn list_values_repeat_the_query_key() {
         let pairs = query_pairs(&serde_json::json!({"l": [1, 2], "x": "y"}));
-        assert_eq!(pairs, vec![("l".into(), "1".into()), ("l".into(), "2".into()), ("x".into(), "y".into())]);
+        assert_eq!(
+            pairs,
+            vec![
+                ("l".into(), "1".into()),
+                ("l".into(), "2".into()),
+                ("x".into(), "y".into())
+            ]
+        );
     }
 
     #[test]
     fn json_bodies_are_written_as_python_writes_them() {
         let v = serde_json::json!({"a": 1, "b": [true, null, 1.5, 1e16], "é": "ü\"x"});
-        assert_eq!(python_json(&v), r#"{"a": 1, "b": [true, null, 1.5, 1e+16], "\u00e9": "\u00fc\"x"}"#);
+        assert_eq!(
+            python_json(&v),
+            r#"{"a": 1, "b": [true, null, 1.5, 1e+16], "\u00e9": "\u00fc\"x"}"#
+        );
     }
 
     #[test]

@@ -46,12 +46,17 @@ pub enum ActivityError {
 impl ActivityError {
     /// A failed activity with no cause chain.
     pub fn failed(message: impl Into<String>) -> Self {
-        ActivityError::Failed { message: message.into(), causes: Vec::new() }
+        ActivityError::Failed {
+            message: message.into(),
+            causes: Vec::new(),
+        }
     }
 
     /// An error that aborts the method.
     pub fn aborted(message: impl Into<String>) -> Self {
-        ActivityError::Aborted { message: message.into() }
+        ActivityError::Aborted {
+            message: message.into(),
+        }
     }
 }
 
@@ -104,7 +109,12 @@ pub trait Driver: Send + Sync {
     fn provider_type(&self) -> &'static str;
 
     /// Provider-specific validation rules.
-    fn check(&self, provider: &Map<String, Value>, activity_name: &str, kind: &str) -> Vec<ProviderIssue>;
+    fn check(
+        &self,
+        provider: &Map<String, Value>,
+        activity_name: &str,
+        kind: &str,
+    ) -> Vec<ProviderIssue>;
 
     /// Executes the provider.
     fn execute<'a>(&'a self, call: Call<'a>) -> BoxFuture<'a, Result<Value, ActivityError>>;
@@ -130,16 +140,27 @@ impl Registry {
 
     /// The driver for `provider_type`.
     pub fn get(&self, provider_type: &str) -> Option<&Arc<dyn Driver>> {
-        self.drivers.iter().find(|d| d.provider_type() == provider_type)
+        self.drivers
+            .iter()
+            .find(|d| d.provider_type() == provider_type)
     }
 }
 
 impl ProviderCheck for Registry {
     fn known_types(&self) -> Vec<String> {
-        self.drivers.iter().map(|d| d.provider_type().to_string()).collect()
+        self.drivers
+            .iter()
+            .map(|d| d.provider_type().to_string())
+            .collect()
     }
 
-    fn check(&self, provider_type: &str, provider: &Map<String, Value>, activity_name: &str, kind: &str) -> Vec<ProviderIssue> {
+    fn check(
+        &self,
+        provider_type: &str,
+        provider: &Map<String, Value>,
+        activity_name: &str,
+        kind: &str,
+    ) -> Vec<ProviderIssue> {
         match self.get(provider_type) {
             Some(d) => d.check(provider, activity_name, kind),
             None => Vec::new(),
@@ -153,5 +174,9 @@ pub(crate) fn issue(at: &[&str], message: impl Into<String>, hint: Option<&str>)
     for k in at {
         path = path.key(k);
     }
-    ProviderIssue { at: path, message: message.into(), hint: hint.map(str::to_string) }
+    ProviderIssue {
+        at: path,
+        message: message.into(),
+        hint: hint.map(str::to_string),
+    }
 }

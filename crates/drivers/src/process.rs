@@ -23,7 +23,12 @@ impl Driver for ProcessDriver {
         "process"
     }
 
-    fn check(&self, provider: &Map<String, Value>, activity_name: &str, _kind: &str) -> Vec<ProviderIssue> {
+    fn check(
+        &self,
+        provider: &Map<String, Value>,
+        activity_name: &str,
+        _kind: &str,
+    ) -> Vec<ProviderIssue> {
         let raw = match provider.get("path") {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
             Some(v) if chaos_pyvalue::py_truthy(v) => py_str(v),
@@ -58,7 +63,10 @@ impl Driver for ProcessDriver {
 async fn run(call: Call<'_>) -> Result<Value, ActivityError> {
     let provider = call.provider;
     let raw_path = provider.get("path").map(py_str).unwrap_or_default();
-    let mut arguments = provider.get("arguments").cloned().unwrap_or(Value::Array(Vec::new()));
+    let mut arguments = provider
+        .get("arguments")
+        .cloned()
+        .unwrap_or(Value::Array(Vec::new()));
     if call.substitutes_arguments() && chaos_pyvalue::py_truthy(&arguments) {
         arguments = call.substitute(&arguments);
     }
@@ -69,7 +77,10 @@ async fn run(call: Call<'_>) -> Result<Value, ActivityError> {
         Value::String(args) => {
             // The reference formats the command line with the resolved path,
             // which is Python's None when the program vanished since validation.
-            let program = resolved.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "None".into());
+            let program = resolved
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "None".into());
             let mut c = tokio::process::Command::new("/bin/sh");
             c.arg("-c").arg(format!("{program} {args}"));
             c
@@ -102,7 +113,11 @@ async fn run(call: Call<'_>) -> Result<Value, ActivityError> {
     let work = async {
         let mut out = Vec::new();
         let mut err = Vec::new();
-        let (status, _, _) = tokio::join!(child.wait(), stdout.read_to_end(&mut out), stderr.read_to_end(&mut err));
+        let (status, _, _) = tokio::join!(
+            child.wait(),
+            stdout.read_to_end(&mut out),
+            stderr.read_to_end(&mut err)
+        );
         (status, out, err)
     };
     let deadline = async {
@@ -151,7 +166,10 @@ fn kill_group(pgid: Option<i32>) {
     if let Some(pgid) = pgid.filter(|p| *p > 0) {
         // SIGKILL, as Python's Popen.kill() does on a timeout: the group may
         // hold grandchildren the reference would leave behind.
-        let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid), nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pgid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
     }
 }
 
@@ -160,7 +178,10 @@ fn kill_group(pgid: Option<i32>) {
 fn list_arguments(arguments: &Value) -> Vec<String> {
     let items: Vec<Value> = match arguments {
         Value::Array(a) => a.clone(),
-        Value::Object(m) => m.iter().flat_map(|(k, v)| [Value::String(k.clone()), v.clone()]).collect(),
+        Value::Object(m) => m
+            .iter()
+            .flat_map(|(k, v)| [Value::String(k.clone()), v.clone()])
+            .collect(),
         Value::Null => Vec::new(),
         other => vec![other.clone()],
     };
@@ -213,7 +234,9 @@ pub fn which(name: &str) -> Option<PathBuf> {
 
 fn is_executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).map(|m| m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+    std::fs::metadata(p)
+        .map(|m| m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
 }
 
 #[cfg(test)]

@@ -12,21 +12,38 @@ use crate::{issue, ActivityError, Call, Driver};
 pub struct PythonDriver;
 
 /// What a user reads when an experiment needs Python.
-pub const NOT_AVAILABLE: &str = "python activities are not supported by this build of chaos yet (the Python bridge is coming)";
+pub const NOT_AVAILABLE: &str =
+    "python activities are not supported by this build of chaos yet (the Python bridge is coming)";
 
 impl Driver for PythonDriver {
     fn provider_type(&self) -> &'static str {
         "python"
     }
 
-    fn check(&self, provider: &Map<String, Value>, activity_name: &str, kind: &str) -> Vec<ProviderIssue> {
+    fn check(
+        &self,
+        provider: &Map<String, Value>,
+        activity_name: &str,
+        kind: &str,
+    ) -> Vec<ProviderIssue> {
         if !provider.get("module").is_some_and(chaos_pyvalue::py_truthy) {
-            return vec![issue(&["module"], "a Python activity must have a module path", Some("set `module` to a dotted module name, e.g. \"os.path\""))];
+            return vec![issue(
+                &["module"],
+                "a Python activity must have a module path",
+                Some("set `module` to a dotted module name, e.g. \"os.path\""),
+            )];
         }
         if !provider.get("func").is_some_and(chaos_pyvalue::py_truthy) {
-            return vec![issue(&["func"], "a Python activity must have a function name", Some("set `func` to the function to call"))];
+            return vec![issue(
+                &["func"],
+                "a Python activity must have a function name",
+                Some("set `func` to the function to call"),
+            )];
         }
-        let module = provider.get("module").map(chaos_pyvalue::py_str).unwrap_or_default();
+        let module = provider
+            .get("module")
+            .map(chaos_pyvalue::py_str)
+            .unwrap_or_default();
         vec![issue(
             &[],
             format!("{NOT_AVAILABLE}: cannot call '{module}' in {kind} '{activity_name}'"),
@@ -35,7 +52,15 @@ impl Driver for PythonDriver {
     }
 
     fn execute<'a>(&'a self, call: Call<'a>) -> BoxFuture<'a, Result<Value, ActivityError>> {
-        let module = call.provider.get("module").map(chaos_pyvalue::py_str).unwrap_or_default();
-        Box::pin(async move { Err(ActivityError::aborted(format!("{NOT_AVAILABLE}: cannot call '{module}'"))) })
+        let module = call
+            .provider
+            .get("module")
+            .map(chaos_pyvalue::py_str)
+            .unwrap_or_default();
+        Box::pin(async move {
+            Err(ActivityError::aborted(format!(
+                "{NOT_AVAILABLE}: cannot call '{module}'"
+            )))
+        })
     }
 }

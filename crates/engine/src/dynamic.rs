@@ -22,12 +22,18 @@ pub async fn load_dynamic_configuration(
     let mut resolved = Map::new();
     let mut failed = false;
     for (key, value) in configuration {
-        let probe = value.as_object().filter(|m| m.get("type").and_then(Value::as_str) == Some("probe"));
+        let probe = value
+            .as_object()
+            .filter(|m| m.get("type").and_then(Value::as_str) == Some("probe"));
         let Some(probe) = probe else {
             resolved.insert(key, value);
             continue;
         };
-        let provider = probe.get("provider").and_then(Value::as_object).cloned().unwrap_or_default();
+        let provider = probe
+            .get("provider")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         let ptype = provider.get("type").map(py_str).unwrap_or_default();
         let name = probe.get("name").map(py_str).unwrap_or_else(|| key.clone());
         let Some(driver) = registry.get(&ptype) else {
@@ -49,7 +55,13 @@ pub async fn load_dynamic_configuration(
         let value = match (ptype.as_str(), result) {
             ("process", Ok(out)) => {
                 if out.get("status").and_then(Value::as_i64) == Some(0) {
-                    Some(Value::String(out.get("stdout").map(py_str).unwrap_or_default().trim().to_string()))
+                    Some(Value::String(
+                        out.get("stdout")
+                            .map(py_str)
+                            .unwrap_or_default()
+                            .trim()
+                            .to_string(),
+                    ))
                 } else {
                     None
                 }

@@ -121,7 +121,10 @@ impl Interrupts {
 
 /// Listens for SIGINT, SIGTERM, SIGUSR1 and SIGUSR2 until dropped, feeding
 /// them to `interrupts` and reporting each effect through `report`.
-pub fn listen(interrupts: Arc<Interrupts>, report: impl Fn(Cause, Effect) + Send + 'static) -> std::io::Result<tokio::task::JoinHandle<()>> {
+pub fn listen(
+    interrupts: Arc<Interrupts>,
+    report: impl Fn(Cause, Effect) + Send + 'static,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut int = signal(SignalKind::interrupt())?;
     let mut term = signal(SignalKind::terminate())?;

@@ -65,7 +65,9 @@ pub fn platform() -> String {
 
 /// The host name.
 pub fn node() -> String {
-    nix::unistd::gethostname().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default()
+    nix::unistd::gethostname()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Replaces every inline secret value in an experiment's `secrets` block by
@@ -85,7 +87,10 @@ pub const MASK: &str = "********";
 fn mask_value(v: &mut Value) {
     match v {
         Value::Object(m) => {
-            let declaration = matches!(m.get("type").and_then(Value::as_str), Some("env") | Some("vault"));
+            let declaration = matches!(
+                m.get("type").and_then(Value::as_str),
+                Some("env") | Some("vault")
+            );
             if !declaration {
                 for inner in m.values_mut() {
                     mask_value(inner);
@@ -105,7 +110,10 @@ pub fn write_atomically(path: &Path, journal: &Value) -> std::io::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "journal.json".into());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "journal.json".into());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -129,9 +137,13 @@ mod tests {
 
     #[test]
     fn isoformat_matches_python() {
-        let t = chrono::DateTime::parse_from_rfc3339("2026-11-24T18:17:26.296616Z").unwrap().with_timezone(&chrono::Utc);
+        let t = chrono::DateTime::parse_from_rfc3339("2026-11-24T18:17:26.296616Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
         assert_eq!(iso(t), "2026-11-24T18:17:26.296616+00:00");
-        let t = chrono::DateTime::parse_from_rfc3339("2026-11-24T18:17:26Z").unwrap().with_timezone(&chrono::Utc);
+        let t = chrono::DateTime::parse_from_rfc3339("2026-11-24T18:17:26Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
         assert_eq!(iso(t), "2026-11-24T18:17:26+00:00");
     }
 

@@ -14,7 +14,11 @@ pub fn compile(pattern: &str) -> Result<Arc<Regex>, String> {
     if let Some(re) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(pattern) {
         return Ok(re.clone());
     }
-    let re = Arc::new(Regex::new(pattern).map_err(|e| format!("pattern {pattern} seems invalid: {e}"))?);
-    cache.lock().unwrap_or_else(|e| e.into_inner()).insert(pattern.to_string(), re.clone());
+    let re =
+        Arc::new(Regex::new(pattern).map_err(|e| format!("pattern {pattern} seems invalid: {e}"))?);
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(pattern.to_string(), re.clone());
     Ok(re)
 }

@@ -108,13 +108,20 @@ impl Ctx {
     }
 
     fn hypothesis(&self) -> Option<&Map<String, Value>> {
-        self.experiment.get("steady-state-hypothesis").and_then(Value::as_object)
+        self.experiment
+            .get("steady-state-hypothesis")
+            .and_then(Value::as_object)
     }
 }
 
 /// Runs an experiment to its end and returns the journal. Interruptions
 /// arrive through `interrupts`; events go to `observer`.
-pub async fn run(plan: Plan, registry: Registry, observer: Arc<dyn Observer>, interrupts: Arc<Interrupts>) -> Outcome {
+pub async fn run(
+    plan: Plan,
+    registry: Registry,
+    observer: Arc<dyn Observer>,
+    interrupts: Arc<Interrupts>,
+) -> Outcome {
     let started = Instant::now();
     let start_iso = journal::now_iso();
     let mut experiment = plan.experiment;
@@ -132,7 +139,13 @@ pub async fn run(plan: Plan, registry: Registry, observer: Arc<dyn Observer>, in
         let chain = Chain(lookup_maps.iter().collect());
         experiment.insert("title".into(), substitute(&title, &chain));
     }
-    experiment.insert("dry".into(), plan.settings.dry.map(|d| Value::String(d.as_str().into())).unwrap_or(Value::Null));
+    experiment.insert(
+        "dry".into(),
+        plan.settings
+            .dry
+            .map(|d| Value::String(d.as_str().into()))
+            .unwrap_or(Value::Null),
+    );
     let mut snapshot = experiment.clone();
     journal::mask_secrets(&mut snapshot);
 
@@ -163,9 +176,13 @@ pub async fn run(plan: Plan, registry: Registry, observer: Arc<dyn Observer>, in
         .and_then(Value::as_array)
         .is_some_and(|p| !p.is_empty());
     if !with_ssh {
-        ctx.observer.on(&Event::NoHypothesis { reason: "No steady state hypothesis defined. That's ok, just exploring." });
+        ctx.observer.on(&Event::NoHypothesis {
+            reason: "No steady state hypothesis defined. That's ok, just exploring.",
+        });
     } else if ctx.settings.hypothesis == crate::strategy::HypothesisStrategy::Skip {
-        ctx.observer.on(&Event::NoHypothesis { reason: "Skipping Steady-State Hypothesis as requested" });
+        ctx.observer.on(&Event::NoHypothesis {
+            reason: "Skipping Steady-State Hypothesis as requested",
+        });
     }
 
     let continuous_stop = CancellationToken::new();
@@ -179,7 +196,9 @@ pub async fn run(plan: Plan, registry: Registry, observer: Arc<dyn Observer>, in
         Ok(()) => {}
         Err(Halt::Interrupted) => ctx.set_status(Status::Interrupted),
         Err(Halt::Abort(message)) => {
-            ctx.warn(format!("Experiment ran into an unexpected fatal error, aborting now: {message}"));
+            ctx.warn(format!(
+                "Experiment ran into an unexpected fatal error, aborting now: {message}"
+            ));
             let mut st = ctx.state();
             st.status = Some(Status::Aborted);
             st.errors.push(message);
@@ -198,11 +217,18 @@ pub async fn run(plan: Plan, registry: Registry, observer: Arc<dyn Observer>, in
         let status = *st.status.get_or_insert(Status::Completed);
         (status, st.deviated)
     };
-    ctx.observer.on(&Event::RunFinished { status, deviated, duration });
+    ctx.observer.on(&Event::RunFinished {
+        status,
+        deviated,
+        duration,
+    });
 
     let st = std::mem::take(&mut *ctx.state());
     let mut j = Map::new();
-    j.insert("chaoslib-version".into(), Value::from(journal::CHAOSLIB_VERSION));
+    j.insert(
+        "chaoslib-version".into(),
+        Value::from(journal::CHAOSLIB_VERSION),
+    );
     j.insert("platform".into(), Value::from(journal::platform()));
     j.insert("node".into(), Value::from(journal::node()));
     j.insert("experiment".into(), Value::Object(snapshot));
@@ -214,18 +240,42 @@ pub async fn run(plan: Plan, registry: Registry, observer: Arc<dyn Observer>, in
     ss.insert("after".into(), st.after.unwrap_or(Value::Null));
     ss.insert("during".into(), Value::Array(st.during));
     j.insert("steady_states".into(), Value::Object(ss));
-    j.insert("run".into(), Value::Array(st.run.into_iter().map(Value::Object).collect()));
-    j.insert("rollbacks".into(), Value::Array(st.rollbacks.into_iter().map(Value::Object).collect()));
+    j.insert(
+        "run".into(),
+        Value::Array(st.run.into_iter().map(Value::Object).collect()),
+    );
+    j.insert(
+        "rollbacks".into(),
+        Value::Array(st.rollbacks.into_iter().map(Value::Object).collect()),
+    );
     j.insert("end".into(), Value::from(end_iso));
     j.insert("duration".into(), Value::from(duration));
     if !st.errors.is_empty() {
-        j.insert("errors".into(), Value::Array(st.errors.into_iter().map(Value::String).collect()));
+        j.insert(
+            "errors".into(),
+            Value::Array(st.errors.into_iter().map(Value::String).collect()),
+        );
     }
     if !st.unplayed_rollbacks.is_empty() {
-        j.insert("unplayed_rollbacks".into(), Value::Array(st.unplayed_rollbacks.into_iter().map(Value::String).collect()));
+        j.insert(
+            "unplayed_rollbacks".into(),
+            Value::Array(
+                st.unplayed_rollbacks
+                    .into_iter()
+                    .map(Value::String)
+                    .collect(),
+            ),
+        );
     }
-    j.insert("chaos-version".into(), Value::from(env!("CARGO_PKG_VERSION")));
-    Outcome { journal: Value::Object(j), status, deviated }
+    j.insert(
+        "chaos-version".into(),
+        Value::from(env!("CARGO_PKG_VERSION")),
+    );
+    Outcome {
+        journal: Value::Object(j),
+        status,
+        deviated,
+    }
 }
 
 async fn main_block(
@@ -246,14 +296,20 @@ async fn main_block(
             return Err(halt);
         }
         if !met {
-            ctx.set_status(if any_failed { Status::Failed } else { Status::Completed });
+            ctx.set_status(if any_failed {
+                Status::Failed
+            } else {
+                Status::Completed
+            });
             return Ok(());
         }
     }
     if with_ssh && strategy.during() {
         let c = ctx.clone();
         let stop = continuous_stop.clone();
-        *continuous = Some(tokio::spawn(async move { continuous_hypothesis(c, stop).await }));
+        *continuous = Some(tokio::spawn(
+            async move { continuous_hypothesis(c, stop).await },
+        ));
         // Let the first iteration start before the method, as the reference's thread does.
         tokio::task::yield_now().await;
     }
@@ -263,7 +319,11 @@ async fn main_block(
         let _ = handle.await;
     }
     let status = ctx.status();
-    if !matches!(status, Some(Status::Interrupted) | Some(Status::Aborted)) && with_ssh && method_completed && strategy.after() {
+    if !matches!(status, Some(Status::Interrupted) | Some(Status::Aborted))
+        && with_ssh
+        && method_completed
+        && strategy.after()
+    {
         let state = hypothesis(ctx, Phase::After).await;
         let (met, any_failed, state_value) = match &state {
             Ok(s) | Err((_, Some(s))) => (s.met, s.any_failed, Some(s.to_value())),
@@ -276,7 +336,11 @@ async fn main_block(
         if !met {
             let mut st = ctx.state();
             st.deviated = true;
-            st.status = Some(if any_failed { Status::Failed } else { Status::Completed });
+            st.status = Some(if any_failed {
+                Status::Failed
+            } else {
+                Status::Completed
+            });
         }
     }
     if ctx.interrupts.interrupted() {
@@ -296,7 +360,10 @@ impl HypothesisState {
     fn to_value(&self) -> Value {
         let mut m = Map::new();
         m.insert("steady_state_met".into(), Value::Bool(self.met));
-        m.insert("probes".into(), Value::Array(self.probes.iter().cloned().map(Value::Object).collect()));
+        m.insert(
+            "probes".into(),
+            Value::Array(self.probes.iter().cloned().map(Value::Object).collect()),
+        );
         Value::Object(m)
     }
 }
@@ -305,12 +372,27 @@ type HypothesisResult = Result<HypothesisState, (Halt, Option<HypothesisState>)>
 
 async fn hypothesis(ctx: &Arc<Ctx>, phase: Phase) -> HypothesisResult {
     let Some(ssh) = ctx.hypothesis() else {
-        return Ok(HypothesisState { met: true, any_failed: false, probes: Vec::new() });
+        return Ok(HypothesisState {
+            met: true,
+            any_failed: false,
+            probes: Vec::new(),
+        });
     };
     let title = ssh.get("title").map(py_str).unwrap_or_default();
-    ctx.observer.on(&Event::HypothesisStarted { phase, title: &title });
-    let probes = ssh.get("probes").and_then(Value::as_array).cloned().unwrap_or_default();
-    let mut state = HypothesisState { met: true, any_failed: false, probes: Vec::new() };
+    ctx.observer.on(&Event::HypothesisStarted {
+        phase,
+        title: &title,
+    });
+    let probes = ssh
+        .get("probes")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut state = HypothesisState {
+        met: true,
+        any_failed: false,
+        probes: Vec::new(),
+    };
     let mut last_probe: Option<String> = None;
     for element in &probes {
         let record = match execute_activity(ctx, element, Runs::None, phase, false).await {
@@ -324,14 +406,23 @@ async fn hypothesis(ctx: &Arc<Ctx>, phase: Phase) -> HypothesisResult {
             }
         };
         let mut record = record;
-        last_probe = record.get("activity").and_then(|a| a.get("name")).map(py_str);
+        last_probe = record
+            .get("activity")
+            .and_then(|a| a.get("name"))
+            .map(py_str);
         let tolerance = element.get("tolerance").cloned().unwrap_or(Value::Null);
         if record.get("status").and_then(Value::as_str) == Some("failed") {
             record.insert("tolerance_met".into(), Value::Bool(false));
             state.met = false;
             state.any_failed = true;
-            ctx.warn("Probe terminated unexpectedly, so its tolerance could not be validated".into());
-            ctx.observer.on(&Event::ActivityFinished { phase, record: &record, tolerance: Some(&tolerance) });
+            ctx.warn(
+                "Probe terminated unexpectedly, so its tolerance could not be validated".into(),
+            );
+            ctx.observer.on(&Event::ActivityFinished {
+                phase,
+                record: &record,
+                tolerance: Some(&tolerance),
+            });
             state.probes.push(record);
             break;
         }
@@ -344,7 +435,11 @@ async fn hypothesis(ctx: &Arc<Ctx>, phase: Phase) -> HypothesisResult {
                 Ok(m) => m,
                 Err(halt) => {
                     record.insert("tolerance_met".into(), Value::Bool(false));
-                    ctx.observer.on(&Event::ActivityFinished { phase, record: &record, tolerance: Some(&tolerance) });
+                    ctx.observer.on(&Event::ActivityFinished {
+                        phase,
+                        record: &record,
+                        tolerance: Some(&tolerance),
+                    });
                     state.probes.push(record);
                     state.met = false;
                     return Err((halt, Some(state)));
@@ -352,14 +447,22 @@ async fn hypothesis(ctx: &Arc<Ctx>, phase: Phase) -> HypothesisResult {
             }
         };
         record.insert("tolerance_met".into(), Value::Bool(met));
-        ctx.observer.on(&Event::ActivityFinished { phase, record: &record, tolerance: Some(&tolerance) });
+        ctx.observer.on(&Event::ActivityFinished {
+            phase,
+            record: &record,
+            tolerance: Some(&tolerance),
+        });
         state.probes.push(record);
         if !met {
             state.met = false;
             break;
         }
     }
-    ctx.observer.on(&Event::HypothesisFinished { phase, met: state.met, last_probe: last_probe.as_deref() });
+    ctx.observer.on(&Event::HypothesisFinished {
+        phase,
+        met: state.met,
+        last_probe: last_probe.as_deref(),
+    });
     Ok(state)
 }
 
@@ -369,7 +472,11 @@ async fn check_tolerance(ctx: &Arc<Ctx>, tolerance: &Value, output: &Value) -> R
         Ok(Check::Done(met)) => Ok(met),
         Ok(Check::Probe(probe)) => {
             let name = probe.get("name").map(py_str).unwrap_or_default();
-            let provider = probe.get("provider").and_then(Value::as_object).cloned().unwrap_or_default();
+            let provider = probe
+                .get("provider")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
             match run_provider(ctx, &provider, &name, true, ctx.interrupts.run_token()).await {
                 Ok(v) => Ok(crate::tolerance::probe_result_met(&v)),
                 Err(ActivityError::Failed { .. }) => Ok(false),
@@ -377,7 +484,9 @@ async fn check_tolerance(ctx: &Arc<Ctx>, tolerance: &Value, output: &Value) -> R
                 Err(ActivityError::Cancelled) => Err(Halt::Interrupted),
             }
         }
-        Err(e) => Err(Halt::Abort(format!("the tolerance could not be checked: {e}"))),
+        Err(e) => Err(Halt::Abort(format!(
+            "the tolerance could not be checked: {e}"
+        ))),
     }
 }
 
@@ -390,7 +499,9 @@ async fn run_provider(
 ) -> Result<Value, ActivityError> {
     let ptype = provider.get("type").map(py_str).unwrap_or_default();
     let Some(driver) = ctx.registry.get(&ptype) else {
-        return Err(ActivityError::aborted(format!("unknown provider type '{ptype}'")));
+        return Err(ActivityError::aborted(format!(
+            "unknown provider type '{ptype}'"
+        )));
     };
     let observer = ctx.observer.clone();
     let warn = move |m: String| observer.on(&Event::Warning(m));
@@ -416,7 +527,11 @@ async fn execute_activity(
     phase: Phase,
     in_background: bool,
 ) -> Result<Map<String, Value>, (Halt, Option<Map<String, Value>>)> {
-    let cancel = if runs == Runs::Rollbacks { ctx.interrupts.rollback_token() } else { ctx.interrupts.run_token() };
+    let cancel = if runs == Runs::Rollbacks {
+        ctx.interrupts.rollback_token()
+    } else {
+        ctx.interrupts.run_token()
+    };
     if cancel.is_cancelled() {
         return Err((Halt::Interrupted, None));
     }
@@ -425,7 +540,12 @@ async fn execute_activity(
             let name = py_str(r);
             match ctx.cache.get(&name) {
                 Some(a) => a.clone(),
-                None => return Err((Halt::Abort(format!("could not find referenced activity '{name}'")), None)),
+                None => {
+                    return Err((
+                        Halt::Abort(format!("could not find referenced activity '{name}'")),
+                        None,
+                    ))
+                }
             }
         }
         _ => element.as_object().cloned().unwrap_or_default(),
@@ -434,7 +554,11 @@ async fn execute_activity(
     let name = activity.get("name").map(py_str).unwrap_or_default();
     // A `dry` key written in the experiment matches no mode in the reference,
     // so it turns dry mode off for that activity.
-    let dry = if activity.contains_key("dry") { None } else { ctx.settings.dry };
+    let dry = if activity.contains_key("dry") {
+        None
+    } else {
+        ctx.settings.dry
+    };
     let is_dry = match dry {
         Some(Dry::Actions) => kind == "action",
         Some(Dry::Probes) => kind == "probe",
@@ -442,14 +566,24 @@ async fn execute_activity(
         Some(Dry::Pause) | None => false,
     };
     let skip_pauses = is_dry || dry == Some(Dry::Pause);
-    let pauses = activity.get("pauses").map(|p| substitute(p, &ctx.lookup())).unwrap_or(Value::Null);
+    let pauses = activity
+        .get("pauses")
+        .map(|p| substitute(p, &ctx.lookup()))
+        .unwrap_or(Value::Null);
 
     if let Some(before) = pauses.get("before").filter(|v| py_truthy(v)) {
-        pause(ctx, before, skip_pauses, &cancel).await.map_err(|h| (h, None))?;
+        pause(ctx, before, skip_pauses, &cancel)
+            .await
+            .map_err(|h| (h, None))?;
     }
 
     let background = in_background;
-    ctx.observer.on(&Event::ActivityStarted { phase, kind: &kind, name: &name, background });
+    ctx.observer.on(&Event::ActivityStarted {
+        phase,
+        kind: &kind,
+        name: &name,
+        background,
+    });
     let started = Instant::now();
     let mut record = Map::new();
     record.insert("activity".into(), Value::Object(activity.clone()));
@@ -460,8 +594,19 @@ async fn execute_activity(
     let result = if is_dry {
         Ok(Value::Null)
     } else {
-        let provider = activity.get("provider").and_then(Value::as_object).cloned().unwrap_or_default();
-        run_provider(ctx, &provider, &name, activity.contains_key("tolerance"), cancel.clone()).await
+        let provider = activity
+            .get("provider")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        run_provider(
+            ctx,
+            &provider,
+            &name,
+            activity.contains_key("tolerance"),
+            cancel.clone(),
+        )
+        .await
     };
     let halt = match result {
         Ok(output) => {
@@ -470,11 +615,18 @@ async fn execute_activity(
             None
         }
         Err(ActivityError::Failed { message, causes }) => {
-            let mut lines: Vec<Value> = causes.into_iter().map(|c| Value::String(format!("{c}\n"))).collect();
+            let mut lines: Vec<Value> = causes
+                .into_iter()
+                .map(|c| Value::String(format!("{c}\n")))
+                .collect();
             if !lines.is_empty() {
-                lines.push(Value::from("\nDuring handling of the above exception, another exception occurred:\n\n"));
+                lines.push(Value::from(
+                    "\nDuring handling of the above exception, another exception occurred:\n\n",
+                ));
             }
-            lines.push(Value::String(format!("chaoslib.exceptions.ActivityFailed: {message}\n")));
+            lines.push(Value::String(format!(
+                "chaoslib.exceptions.ActivityFailed: {message}\n"
+            )));
             record.insert("status".into(), Value::from("failed"));
             record.insert("exception".into(), Value::Array(lines));
             ctx.warn(format!("  => failed: {message}"));
@@ -484,22 +636,36 @@ async fn execute_activity(
         Err(ActivityError::Cancelled) => Some(Halt::Interrupted),
     };
     record.insert("end".into(), Value::from(journal::now_iso()));
-    record.insert("duration".into(), Value::from(started.elapsed().as_secs_f64()));
+    record.insert(
+        "duration".into(),
+        Value::from(started.elapsed().as_secs_f64()),
+    );
     update_record(ctx, runs, index, &record);
     if runs != Runs::None {
-        ctx.observer.on(&Event::ActivityFinished { phase, record: &record, tolerance: None });
+        ctx.observer.on(&Event::ActivityFinished {
+            phase,
+            record: &record,
+            tolerance: None,
+        });
     }
 
     if let Some(halt) = halt {
         return Err((halt, Some(record)));
     }
     if let Some(after) = pauses.get("after").filter(|v| py_truthy(v)) {
-        pause(ctx, after, skip_pauses, &cancel).await.map_err(|h| (h, Some(record.clone())))?;
+        pause(ctx, after, skip_pauses, &cancel)
+            .await
+            .map_err(|h| (h, Some(record.clone())))?;
     }
     Ok(record)
 }
 
-async fn pause(ctx: &Arc<Ctx>, value: &Value, skipped: bool, cancel: &CancellationToken) -> Result<(), Halt> {
+async fn pause(
+    ctx: &Arc<Ctx>,
+    value: &Value,
+    skipped: bool,
+    cancel: &CancellationToken,
+) -> Result<(), Halt> {
     let seconds = match value {
         Value::Number(n) => n.as_f64().unwrap_or(0.0),
         Value::Bool(b) => f64::from(u8::from(*b)),
@@ -550,14 +716,23 @@ fn update_record(ctx: &Ctx, runs: Runs, index: usize, record: &Map<String, Value
 
 /// Runs the method (spec §6.5). `Ok(false)` when it was aborted.
 async fn method(ctx: &Arc<Ctx>) -> Result<bool, Halt> {
-    let elements = ctx.experiment.get("method").and_then(Value::as_array).cloned().unwrap_or_default();
-    ctx.observer.on(&Event::MethodStarted { count: elements.len() });
+    let elements = ctx
+        .experiment
+        .get("method")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    ctx.observer.on(&Event::MethodStarted {
+        count: elements.len(),
+    });
     let (halt, _) = play(ctx, &elements, Runs::Method, Phase::Method).await;
     match halt {
         None => Ok(true),
         Some(Halt::Interrupted) => Err(Halt::Interrupted),
         Some(Halt::Abort(message)) => {
-            ctx.warn(format!("Experiment ran into an unexpected fatal error, aborting now: {message}"));
+            ctx.warn(format!(
+                "Experiment ran into an unexpected fatal error, aborting now: {message}"
+            ));
             let mut st = ctx.state();
             st.status = Some(Status::Aborted);
             st.errors.push(message);
@@ -568,7 +743,12 @@ async fn method(ctx: &Arc<Ctx>) -> Result<bool, Halt> {
 
 /// Plays a list of activities in order, background ones concurrently;
 /// returns the halt that stopped it, and how many elements were started.
-async fn play(ctx: &Arc<Ctx>, elements: &[Value], runs: Runs, phase: Phase) -> (Option<Halt>, usize) {
+async fn play(
+    ctx: &Arc<Ctx>,
+    elements: &[Value],
+    runs: Runs,
+    phase: Phase,
+) -> (Option<Halt>, usize) {
     let mut background = tokio::task::JoinSet::new();
     let mut halt = None;
     let mut started = 0;
@@ -578,12 +758,22 @@ async fn play(ctx: &Arc<Ctx>, elements: &[Value], runs: Runs, phase: Phase) -> (
         if is_background {
             let c = ctx.clone();
             let e = element.clone();
-            background.spawn(async move { execute_activity(&c, &e, runs, phase, true).await.err().map(|(h, _)| h) });
+            background.spawn(async move {
+                execute_activity(&c, &e, runs, phase, true)
+                    .await
+                    .err()
+                    .map(|(h, _)| h)
+            });
         } else if let Err((h, _)) = execute_activity(ctx, element, runs, phase, false).await {
             halt = Some(h);
             break;
         }
-        if runs == Runs::Method && matches!(ctx.status(), Some(Status::Aborted) | Some(Status::Failed) | Some(Status::Interrupted)) {
+        if runs == Runs::Method
+            && matches!(
+                ctx.status(),
+                Some(Status::Aborted) | Some(Status::Failed) | Some(Status::Interrupted)
+            )
+        {
             break;
         }
         if runs == Runs::Rollbacks && ctx.interrupts.rollback_token().is_cancelled() {
@@ -602,7 +792,12 @@ async fn play(ctx: &Arc<Ctx>, elements: &[Value], runs: Runs, phase: Phase) -> (
 async fn continuous_hypothesis(ctx: Arc<Ctx>, stop: CancellationToken) {
     let frequency = Duration::from_secs_f64(ctx.settings.frequency.clamp(0.0, 1e9));
     loop {
-        if stop.is_cancelled() || matches!(ctx.status(), Some(Status::Failed) | Some(Status::Interrupted) | Some(Status::Aborted)) {
+        if stop.is_cancelled()
+            || matches!(
+                ctx.status(),
+                Some(Status::Failed) | Some(Status::Interrupted) | Some(Status::Aborted)
+            )
+        {
             break;
         }
         match hypothesis(&ctx, Phase::During).await {
@@ -610,8 +805,16 @@ async fn continuous_hypothesis(ctx: Arc<Ctx>, stop: CancellationToken) {
                 let met = state.met;
                 ctx.state().during.push(state.to_value());
                 if !met {
-                    let last = state.probes.last().and_then(|r| r.get("activity")).and_then(|a| a.get("name")).map(py_str).unwrap_or_default();
-                    ctx.warn(format!("Continuous steady state probe '{last}' is not in the given tolerance"));
+                    let last = state
+                        .probes
+                        .last()
+                        .and_then(|r| r.get("activity"))
+                        .and_then(|a| a.get("name"))
+                        .map(py_str)
+                        .unwrap_or_default();
+                    ctx.warn(format!(
+                        "Continuous steady state probe '{last}' is not in the given tolerance"
+                    ));
                     if ctx.settings.fail_fast {
                         ctx.warn("Terminating immediately the experiment after 100.0% hypothesis deviated".into());
                         ctx.set_status(Status::Failed);
@@ -642,17 +845,26 @@ async fn continuous_hypothesis(ctx: Arc<Ctx>, stop: CancellationToken) {
 }
 
 async fn rollbacks(ctx: &Arc<Ctx>) {
-    let elements = ctx.experiment.get("rollbacks").and_then(Value::as_array).cloned().unwrap_or_default();
+    let elements = ctx
+        .experiment
+        .get("rollbacks")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let (status, deviated) = {
         let st = ctx.state();
         (st.status, st.deviated)
     };
     if ctx.interrupts.skip_rollbacks() {
-        ctx.observer.on(&Event::RollbacksSkipped { reason: "Ignoring rollbacks as per signal (SIGUSR2)".into() });
+        ctx.observer.on(&Event::RollbacksSkipped {
+            reason: "Ignoring rollbacks as per signal (SIGUSR2)".into(),
+        });
         return;
     }
     let play_them = match ctx.settings.rollbacks {
-        RollbackStrategy::Default => !matches!(status, Some(Status::Failed) | Some(Status::Interrupted)),
+        RollbackStrategy::Default => {
+            !matches!(status, Some(Status::Failed) | Some(Status::Interrupted))
+        }
         RollbackStrategy::Always => true,
         RollbackStrategy::Never => false,
         RollbackStrategy::Deviated => deviated,
@@ -670,7 +882,9 @@ async fn rollbacks(ctx: &Arc<Ctx>) {
         return;
     }
     ctx.interrupts.enter_rollbacks();
-    ctx.observer.on(&Event::RollbacksStarted { count: elements.len() });
+    ctx.observer.on(&Event::RollbacksStarted {
+        count: elements.len(),
+    });
     let (halt, started) = play(ctx, &elements, Runs::Rollbacks, Phase::Rollbacks).await;
     match halt {
         None => {}
@@ -692,7 +906,8 @@ async fn rollbacks(ctx: &Arc<Ctx>) {
             if matches!(st.status, None | Some(Status::Completed)) {
                 st.status = Some(Status::Aborted);
             }
-            st.errors.push(format!("a rollback could not run: {message}"));
+            st.errors
+                .push(format!("a rollback could not run: {message}"));
         }
     }
     if ctx.interrupts.interrupted() {
@@ -701,7 +916,10 @@ async fn rollbacks(ctx: &Arc<Ctx>) {
 }
 
 fn element_name(e: &Value) -> String {
-    e.get("name").or_else(|| e.get("ref")).map(py_str).unwrap_or_default()
+    e.get("name")
+        .or_else(|| e.get("ref"))
+        .map(py_str)
+        .unwrap_or_default()
 }
 
 /// Names of method activities then hypothesis probes; later entries win.
@@ -712,7 +930,11 @@ fn activity_cache(experiment: &Map<String, Value>) -> HashMap<String, Map<String
         .get("steady-state-hypothesis")
         .and_then(|h| h.get("probes"))
         .and_then(Value::as_array);
-    for a in method.into_iter().flatten().chain(probes.into_iter().flatten()) {
+    for a in method
+        .into_iter()
+        .flatten()
+        .chain(probes.into_iter().flatten())
+    {
         if let (Some(name), Some(m)) = (a.get("name").filter(|n| py_truthy(n)), a.as_object()) {
             cache.insert(py_str(name), m.clone());
         }

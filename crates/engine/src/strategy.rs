@@ -61,7 +61,10 @@ pub enum HypothesisStrategy {
 impl HypothesisStrategy {
     /// Checked before the method?
     pub fn before(self) -> bool {
-        matches!(self, Self::Default | Self::BeforeMethodOnly | Self::Continuously)
+        matches!(
+            self,
+            Self::Default | Self::BeforeMethodOnly | Self::Continuously
+        )
     }
     /// Checked during the method?
     pub fn during(self) -> bool {
@@ -69,7 +72,10 @@ impl HypothesisStrategy {
     }
     /// Checked after the method?
     pub fn after(self) -> bool {
-        matches!(self, Self::Default | Self::AfterMethodOnly | Self::Continuously)
+        matches!(
+            self,
+            Self::Default | Self::AfterMethodOnly | Self::Continuously
+        )
     }
 }
 

@@ -2,7 +2,7 @@
 //! (spec §4.3–§4.5), with the reference's dispatch on the tolerance's type.
 
 use chaos_jsonpath2::JsonPath;
-use chaos_pyvalue::{py_cmp, py_eq, py_truthy, substitute, substitute_str, Lookup, Map, Value};
+use chaos_pyvalue::{py_eq, py_le, py_truthy, substitute, substitute_str, Lookup, Map, Value};
 
 /// Where the reference raises instead of answering (an ordering between
 /// incompatible types, a `target` on a non-mapping, ...). In a before/after
@@ -22,7 +22,11 @@ pub enum Check {
 
 /// Checks `tolerance` against `output`. String tolerances and patterns are
 /// substituted through `lookup` first.
-pub fn within_tolerance(tolerance: &Value, output: &Value, lookup: &dyn Lookup) -> Result<Check, ToleranceError> {
+pub fn within_tolerance(
+    tolerance: &Value,
+    output: &Value,
+    lookup: &dyn Lookup,
+) -> Result<Check, ToleranceError> {
     let tolerance = match tolerance {
         Value::String(s) => substitute_str(s, lookup),
         other => other.clone(),
@@ -49,9 +53,10 @@ fn list_tolerance(items: &[Value], output: &Value) -> Result<bool, ToleranceErro
         return Ok(items.iter().any(|i| py_eq(i, status)));
     }
     if items.len() == 2 {
-        let lo = py_cmp(&items[0], output).map_err(|e| ToleranceError(e.0))?;
-        let hi = py_cmp(output, &items[1]).map_err(|e| ToleranceError(e.0))?;
-        return Ok(lo.is_le() && hi.is_le());
+        // Python's chained `lo <= output <= hi` stops at the first false.
+        let within = py_le(&items[0], output).map_err(|e| ToleranceError(e.0))?
+            && py_le(output, &items[1]).map_err(|e| ToleranceError(e.0))?;
+        return Ok(within);
     }
     Ok(items.iter().any(|i| py_eq(i, output)))
 }
@@ -75,13 +80,19 @@ fn targeted<'a>(m: &Map<String, Value>, output: &'a Value) -> Result<&'a Value, 
     }
 }
 
-fn mapping_tolerance(m: &Map<String, Value>, output: &Value, lookup: &dyn Lookup) -> Result<Check, ToleranceError> {
+fn mapping_tolerance(
+    m: &Map<String, Value>,
+    output: &Value,
+    lookup: &dyn Lookup,
+) -> Result<Check, ToleranceError> {
     let kind = m.get("type").and_then(Value::as_str).unwrap_or("");
     match kind {
         "regex" => {
             let pattern = substitute(m.get("pattern").unwrap_or(&Value::Null), lookup);
             let Value::String(pattern) = pattern else {
-                return Err(ToleranceError("regex tolerance pattern is not a string".into()));
+                return Err(ToleranceError(
+                    "regex tolerance pattern is not a string".into(),
+                ));
             };
             let value = targeted(m, output)?;
             let Value::String(text) = value else {
@@ -96,7 +107,8 @@ fn mapping_tolerance(m: &Map<String, Value>, output: &Value, lookup: &dyn Lookup
         "jsonpath" => {
             let path = substitute(m.get("path").unwrap_or(&Value::Null), lookup);
             let path = chaos_pyvalue::py_str(&path);
-            let jp = JsonPath::parse(&path).map_err(|e| ToleranceError(format!("JSON path {path} is invalid: {e}")))?;
+            let jp = JsonPath::parse(&path)
+                .map_err(|e| ToleranceError(format!("JSON path {path} is invalid: {e}")))?;
             let mut value = targeted(m, output)?.clone();
             if let Value::String(s) = &value {
                 if let Ok(parsed) = serde_json::from_str::<Value>(s) {
@@ -111,7 +123,10 @@ fn mapping_tolerance(m: &Map<String, Value>, output: &Value, lookup: &dyn Lookup
             if let Some(expect) = m.get("expect") {
                 let expect = substitute(expect, lookup);
                 result = match &expect {
-                    Value::Array(list) => values.len() == list.len() && values.iter().zip(list).all(|(a, b)| py_eq(a, b)),
+                    Value::Array(list) => {
+                        values.len() == list.len()
+                            && values.iter().zip(list).all(|(a, b)| py_eq(a, b))
+                    }
                     single => values.len() == 1 && py_eq(&values[0], single),
                 };
             }
@@ -119,9 +134,15 @@ fn mapping_tolerance(m: &Map<String, Value>, output: &Value, lookup: &dyn Lookup
         }
         "range" => {
             let value = targeted(m, output)?;
-            let range = m.get("range").and_then(Value::as_array).cloned().unwrap_or_default();
+            let range = m
+                .get("range")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             if range.len() != 2 {
-                return Err(ToleranceError("hypothesis range sequence must be made of two values".into()));
+                return Err(ToleranceError(
+                    "hypothesis range sequence must be made of two values".into(),
+                ));
             }
             chaos_pyvalue::decimal_in_range(value, &range[0], &range[1])
                 .map(Check::Done)

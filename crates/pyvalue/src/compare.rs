@@ -104,9 +104,7 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| py_eq(p, q))
         }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, p)| y.get(k).is_some_and(|q| py_eq(p, q)))
+            x.len() == y.len() && x.iter().all(|(k, p)| y.get(k).is_some_and(|q| py_eq(p, q)))
         }
         _ => match (as_num(a), as_num(b)) {
             (Some(x), Some(y)) => num_cmp(x, y) == Some(Ordering::Equal),
@@ -137,12 +135,10 @@ pub fn py_partial_cmp(a: &Value, b: &Value, op: &str) -> Result<Option<Ordering>
             // UTF-8 byte order is code point order.
             Ok(Some(x.as_str().cmp(y.as_str())))
         }
-        (Value::Array(x), Value::Array(y)) => {
-            match x.iter().zip(y).find(|(p, q)| !py_eq(p, q)) {
-                Some((p, q)) => py_partial_cmp(p, q, op),
-                None => Ok(Some(x.len().cmp(&y.len()))),
-            }
-        }
+        (Value::Array(x), Value::Array(y)) => match x.iter().zip(y).find(|(p, q)| !py_eq(p, q)) {
+            Some((p, q)) => py_partial_cmp(p, q, op),
+            None => Ok(Some(x.len().cmp(&y.len()))),
+        },
         _ => match (as_num(a), as_num(b)) {
             (Some(x), Some(y)) => Ok(num_cmp(x, y)),
             _ => Err(not_supported(op, a, b)),
@@ -249,7 +245,10 @@ mod tests {
         assert!(eq(json!(two53), json!(9_007_199_254_740_992.0)));
         // 2**53 + 1 rounds to 2.0**53 as a float but is not equal to it.
         assert!(!eq(json!(two53 + 1), json!(9_007_199_254_740_992.0)));
-        assert!(eq(json!(u64::MAX - 2047), json!(18_446_744_073_709_549_568.0)));
+        assert!(eq(
+            json!(u64::MAX - 2047),
+            json!(18_446_744_073_709_549_568.0)
+        ));
         assert!(!eq(json!(u64::MAX), json!(18_446_744_073_709_551_616.0)));
         assert!(eq(json!(i64::MIN), json!(-9_223_372_036_854_775_808.0)));
         assert_eq!(
@@ -260,7 +259,10 @@ mod tests {
             py_cmp(&json!(u64::MAX), &json!(18_446_744_073_709_551_616.0)),
             Ok(Ordering::Less)
         );
-        assert_eq!(py_cmp(&json!(1e300), &json!(u64::MAX)), Ok(Ordering::Greater));
+        assert_eq!(
+            py_cmp(&json!(1e300), &json!(u64::MAX)),
+            Ok(Ordering::Greater)
+        );
         assert_eq!(py_cmp(&json!(-1e300), &json!(i64::MIN)), Ok(Ordering::Less));
         assert_eq!(py_cmp(&json!(-2), &json!(-1.5)), Ok(Ordering::Less));
         assert_eq!(py_cmp(&json!(-1), &json!(-1.5)), Ok(Ordering::Greater));
@@ -288,7 +290,10 @@ mod tests {
         assert!(!eq(json!([1, 2]), json!([2, 1])));
         assert!(!eq(json!([1]), json!([1, 1])));
         assert!(!eq(json!([1]), json!(1)));
-        assert!(eq(json!({"a": 1, "b": [true]}), json!({"b": [1.0], "a": true})));
+        assert!(eq(
+            json!({"a": 1, "b": [true]}),
+            json!({"b": [1.0], "a": true})
+        ));
         assert!(!eq(json!({"a": 1}), json!({"a": 1, "b": 2})));
         assert!(!eq(json!({"a": 1}), json!({"b": 1})));
         assert!(!eq(json!({"a": 1}), json!({"a": "1"})));
@@ -305,7 +310,10 @@ mod tests {
         // True vs {"status": True}: a bool tolerance is never unwrapped.
         assert!(!py_eq(&json!({"status": true}), &json!(true)));
         // 1 vs {"status": 1, ...}: the int tolerance compares `status`.
-        assert!(py_eq(&json!({"status": 1, "stdout": ""})["status"], &json!(1)));
+        assert!(py_eq(
+            &json!({"status": 1, "stdout": ""})["status"],
+            &json!(1)
+        ));
         // "3" vs 3
         assert!(!py_eq(&json!(3), &json!("3")));
         // [1] vs 1, [] vs 1: membership
@@ -326,7 +334,9 @@ mod tests {
         // [1,2] vs 1.5 → true
         assert!(py_le(&json!(1), &json!(1.5)).unwrap() && py_le(&json!(1.5), &json!(2)).unwrap());
         // ["a","c"] vs "b" → true
-        assert!(py_le(&json!("a"), &json!("b")).unwrap() && py_le(&json!("b"), &json!("c")).unwrap());
+        assert!(
+            py_le(&json!("a"), &json!("b")).unwrap() && py_le(&json!("b"), &json!("c")).unwrap()
+        );
         // [1,2] vs None → crash
         assert_eq!(
             py_le(&json!(1), &json!(null)),
@@ -343,17 +353,53 @@ mod tests {
     #[test]
     fn ordering_errors_use_python_type_names() {
         let cases = [
-            (json!("a"), json!(1), "'<=' not supported between instances of 'str' and 'int'"),
-            (json!(1), json!("a"), "'<=' not supported between instances of 'int' and 'str'"),
-            (json!(null), json!(null), "'<=' not supported between instances of 'NoneType' and 'NoneType'"),
-            (json!({}), json!({}), "'<=' not supported between instances of 'dict' and 'dict'"),
-            (json!(true), json!("a"), "'<=' not supported between instances of 'bool' and 'str'"),
-            (json!(1.5), json!([1]), "'<=' not supported between instances of 'float' and 'list'"),
-            (json!([1]), json!(1), "'<=' not supported between instances of 'list' and 'int'"),
+            (
+                json!("a"),
+                json!(1),
+                "'<=' not supported between instances of 'str' and 'int'",
+            ),
+            (
+                json!(1),
+                json!("a"),
+                "'<=' not supported between instances of 'int' and 'str'",
+            ),
+            (
+                json!(null),
+                json!(null),
+                "'<=' not supported between instances of 'NoneType' and 'NoneType'",
+            ),
+            (
+                json!({}),
+                json!({}),
+                "'<=' not supported between instances of 'dict' and 'dict'",
+            ),
+            (
+                json!(true),
+                json!("a"),
+                "'<=' not supported between instances of 'bool' and 'str'",
+            ),
+            (
+                json!(1.5),
+                json!([1]),
+                "'<=' not supported between instances of 'float' and 'list'",
+            ),
+            (
+                json!([1]),
+                json!(1),
+                "'<=' not supported between instances of 'list' and 'int'",
+            ),
             // Lists: the first unequal pair decides, and may raise.
-            (json!([1]), json!(["a"]), "'<=' not supported between instances of 'int' and 'str'"),
+            (
+                json!([1]),
+                json!(["a"]),
+                "'<=' not supported between instances of 'int' and 'str'",
+            ),
             (json!([1, {}]), json!([1, {}]), "__no_error__"),
-            (json!([{"a": 1}]), json!([{"a": 2}]), "'<=' not supported between instances of 'dict' and 'dict'"),
+            (
+                json!([{"a": 1}]),
+                json!([{"a": 2}]),
+                "'<=' not supported between instances of 'dict' and 'dict'",
+            ),
         ];
         for (a, b, message) in cases {
             match py_cmp(&a, &b) {
@@ -383,7 +429,10 @@ mod tests {
         assert_eq!(py_cmp(&json!(""), &json!("")), Ok(Ordering::Equal));
         assert_eq!(py_cmp(&json!("10"), &json!("9")), Ok(Ordering::Less));
         // U+FF5E (3 bytes) sorts before U+1F600 (4 bytes), as by code point.
-        assert_eq!(py_cmp(&json!("\u{ff5e}"), &json!("\u{1f600}")), Ok(Ordering::Less));
+        assert_eq!(
+            py_cmp(&json!("\u{ff5e}"), &json!("\u{1f600}")),
+            Ok(Ordering::Less)
+        );
         assert_eq!(py_cmp(&json!("\u{e9}"), &json!("z")), Ok(Ordering::Greater));
     }
 
@@ -392,13 +441,25 @@ mod tests {
         assert_eq!(py_cmp(&json!([1, 2]), &json!([1, 3])), Ok(Ordering::Less));
         assert_eq!(py_cmp(&json!([1, 2]), &json!([1])), Ok(Ordering::Greater));
         assert_eq!(py_cmp(&json!([]), &json!([0])), Ok(Ordering::Less));
-        assert_eq!(py_cmp(&json!([1, "a"]), &json!([1.0, "a"])), Ok(Ordering::Equal));
+        assert_eq!(
+            py_cmp(&json!([1, "a"]), &json!([1.0, "a"])),
+            Ok(Ordering::Equal)
+        );
         assert_eq!(py_cmp(&json!([2]), &json!([1, "z"])), Ok(Ordering::Greater));
         // Equal prefixes never compare their mismatching types...
-        assert_eq!(py_cmp(&json!([null]), &json!([null, 1])), Ok(Ordering::Less));
+        assert_eq!(
+            py_cmp(&json!([null]), &json!([null, 1])),
+            Ok(Ordering::Less)
+        );
         // ...and a decided pair stops the scan before later ones.
-        assert_eq!(py_cmp(&json!([1, null]), &json!([2, "a"])), Ok(Ordering::Less));
-        assert_eq!(py_cmp(&json!([[1, 2], 0]), &json!([[1, 3], 0])), Ok(Ordering::Less));
+        assert_eq!(
+            py_cmp(&json!([1, null]), &json!([2, "a"])),
+            Ok(Ordering::Less)
+        );
+        assert_eq!(
+            py_cmp(&json!([[1, 2], 0]), &json!([[1, 3], 0])),
+            Ok(Ordering::Less)
+        );
         assert!(py_le(&json!([1, 2]), &json!([1, 2])).unwrap());
         assert!(!py_lt(&json!([1, 2]), &json!([1, 2])).unwrap());
         assert!(py_ge(&json!([1, 2]), &json!([1, 2])).unwrap());
@@ -427,10 +488,30 @@ mod tests {
 
     #[test]
     fn truthiness() {
-        for falsy in [json!(null), json!(false), json!(0), json!(0.0), json!(-0.0), json!(""), json!([]), json!({})] {
+        for falsy in [
+            json!(null),
+            json!(false),
+            json!(0),
+            json!(0.0),
+            json!(-0.0),
+            json!(""),
+            json!([]),
+            json!({}),
+        ] {
             assert!(!py_truthy(&falsy), "{falsy}");
         }
-        for truthy in [json!(true), json!(1), json!(-1), json!(0.1), json!("0"), json!("False"), json!(" "), json!([0]), json!({"": null}), json!(u64::MAX)] {
+        for truthy in [
+            json!(true),
+            json!(1),
+            json!(-1),
+            json!(0.1),
+            json!("0"),
+            json!("False"),
+            json!(" "),
+            json!([0]),
+            json!({"": null}),
+            json!(u64::MAX),
+        ] {
             assert!(py_truthy(&truthy), "{truthy}");
         }
     }

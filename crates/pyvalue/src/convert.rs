@@ -52,9 +52,7 @@ pub fn convert(value: &Value, ty: Option<&str>) -> Result<Value, ConvertError> {
         },
         Some("json") => match value {
             Value::String(s) if s.is_empty() => Ok(value.clone()),
-            Value::String(s) => {
-                serde_json::from_str(s).map_err(|e| ConvertError(e.to_string()))
-            }
+            Value::String(s) => serde_json::from_str(s).map_err(|e| ConvertError(e.to_string())),
             other => Ok(other.clone()),
         },
         Some(_) => Err(ConvertError(
@@ -232,7 +230,13 @@ mod tests {
 
     #[test]
     fn unchanged() {
-        for v in [json!("x"), json!(5), json!(null), json!([1]), json!({"a": 1})] {
+        for v in [
+            json!("x"),
+            json!(5),
+            json!(null),
+            json!([1]),
+            json!({"a": 1}),
+        ] {
             assert_eq!(convert(&v, None), Ok(v.clone()));
             assert_eq!(conv(v.clone(), "str"), Ok(v.clone()));
             assert_eq!(conv(v.clone(), "string"), Ok(v));
@@ -258,8 +262,14 @@ mod tests {
         assert_eq!(conv(json!("-0"), "int"), Ok(json!(0)));
         assert_eq!(conv(json!("\u{663}\u{664}"), "int"), Ok(json!(34)));
         assert_eq!(conv(json!("\u{a0}1\u{3000}"), "int"), Ok(json!(1)));
-        assert_eq!(conv(json!("18446744073709551615"), "int"), Ok(json!(u64::MAX)));
-        assert_eq!(conv(json!("-9223372036854775808"), "int"), Ok(json!(i64::MIN)));
+        assert_eq!(
+            conv(json!("18446744073709551615"), "int"),
+            Ok(json!(u64::MAX))
+        );
+        assert_eq!(
+            conv(json!("-9223372036854775808"), "int"),
+            Ok(json!(i64::MIN))
+        );
         let r = conv(json!("5"), "int").unwrap();
         assert!(r.is_i64() || r.is_u64());
     }
@@ -278,7 +288,10 @@ mod tests {
             ("--1", "invalid literal for int() with base 10: '--1'"),
             ("0x10", "invalid literal for int() with base 10: '0x10'"),
             ("1e3", "invalid literal for int() with base 10: '1e3'"),
-            ("\u{1c}1", "invalid literal for int() with base 10: '\\x1c1'"),
+            (
+                "\u{1c}1",
+                "invalid literal for int() with base 10: '\\x1c1'",
+            ),
             ("it's", "invalid literal for int() with base 10: \"it's\""),
         ];
         for (input, message) in cases {
@@ -297,7 +310,10 @@ mod tests {
         assert_eq!(conv(json!(1.9), "int"), Ok(json!(1)));
         assert_eq!(conv(json!(-1.9), "int"), Ok(json!(-1)));
         assert_eq!(conv(json!(-0.5), "int"), Ok(json!(0)));
-        assert_eq!(conv(json!(1e19), "int"), Ok(json!(10_000_000_000_000_000_000_u64)));
+        assert_eq!(
+            conv(json!(1e19), "int"),
+            Ok(json!(10_000_000_000_000_000_000_u64))
+        );
         assert!(conv(json!(1e20), "int").is_err());
         assert_eq!(
             conv(json!(null), "int"),
@@ -305,7 +321,10 @@ mod tests {
         );
         assert_eq!(
             conv(json!([1]), "int"),
-            Err("int() argument must be a string, a bytes-like object or a real number, not 'list'".into())
+            Err(
+                "int() argument must be a string, a bytes-like object or a real number, not 'list'"
+                    .into()
+            )
         );
     }
 
@@ -329,10 +348,16 @@ mod tests {
 
     #[test]
     fn float_errors() {
-        for input in ["abc", "", " ", "1._5", "1_e5", "_1", "1e", ".", "e5", "1.5.2", "0x1p3", "in_f", "nan1", "1 0", "\u{1c}1"] {
+        for input in [
+            "abc", "", " ", "1._5", "1_e5", "_1", "1e", ".", "e5", "1.5.2", "0x1p3", "in_f",
+            "nan1", "1 0", "\u{1c}1",
+        ] {
             assert_eq!(
                 conv(json!(input), "float"),
-                Err(format!("could not convert string to float: {}", py_repr_str(input))),
+                Err(format!(
+                    "could not convert string to float: {}",
+                    py_repr_str(input)
+                )),
                 "{input:?}"
             );
         }
@@ -381,7 +406,9 @@ mod tests {
         for falsy in ["false", "False", "FALSE", "0", "no", "No", "NO"] {
             assert_eq!(conv(json!(falsy), "bool"), Ok(json!(false)), "{falsy}");
         }
-        for truthy in ["", "off", "n", "true", "1", "yes", " false", "false ", "0.0", "nein"] {
+        for truthy in [
+            "", "off", "n", "true", "1", "yes", " false", "false ", "0.0", "nein",
+        ] {
             assert_eq!(conv(json!(truthy), "bool"), Ok(json!(true)), "{truthy:?}");
         }
         assert_eq!(conv(json!(false), "bool"), Ok(json!(false)));
@@ -400,7 +427,10 @@ mod tests {
     fn json_rules() {
         assert_eq!(conv(json!(""), "json"), Ok(json!("")));
         assert_eq!(conv(json!(null), "json"), Ok(json!(null)));
-        assert_eq!(conv(json!(r#"{"b": [1, 2]}"#), "json"), Ok(json!({"b": [1, 2]})));
+        assert_eq!(
+            conv(json!(r#"{"b": [1, 2]}"#), "json"),
+            Ok(json!({"b": [1, 2]}))
+        );
         assert_eq!(conv(json!("3"), "json"), Ok(json!(3)));
         assert_eq!(conv(json!(" 1.5 "), "json"), Ok(json!(1.5)));
         assert_eq!(conv(json!("\"s\""), "json"), Ok(json!("s")));
@@ -412,6 +442,9 @@ mod tests {
         assert!(conv(json!(" "), "json").is_err());
         // Key order is kept.
         let v = conv(json!(r#"{"z": 1, "a": 2}"#), "json").unwrap();
-        assert_eq!(v.as_object().unwrap().keys().collect::<Vec<_>>(), ["z", "a"]);
+        assert_eq!(
+            v.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["z", "a"]
+        );
     }
 }

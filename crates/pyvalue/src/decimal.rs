@@ -24,8 +24,14 @@ const CONVERSION_SYNTAX: &str = "[<class 'decimal.ConversionSyntax'>]";
 enum Dec {
     /// `(-1)^neg * coefficient * 10^exp`; the coefficient's digits are most
     /// significant first, without leading zeros (empty for zero).
-    Finite { neg: bool, coef: Vec<u8>, exp: i128 },
-    Inf { neg: bool },
+    Finite {
+        neg: bool,
+        coef: Vec<u8>,
+        exp: i128,
+    },
+    Inf {
+        neg: bool,
+    },
     /// Quiet or signalling NaN: any ordering with it raises.
     NaN,
 }
@@ -194,8 +200,16 @@ fn dec_cmp(a: &Dec, b: &Dec) -> Option<Ordering> {
     match (a, b) {
         (Dec::NaN, _) | (_, Dec::NaN) => None,
         (Dec::Inf { neg: x }, Dec::Inf { neg: y }) => Some(y.cmp(x)),
-        (Dec::Inf { neg }, _) => Some(if *neg { Ordering::Less } else { Ordering::Greater }),
-        (_, Dec::Inf { neg }) => Some(if *neg { Ordering::Greater } else { Ordering::Less }),
+        (Dec::Inf { neg }, _) => Some(if *neg {
+            Ordering::Less
+        } else {
+            Ordering::Greater
+        }),
+        (_, Dec::Inf { neg }) => Some(if *neg {
+            Ordering::Greater
+        } else {
+            Ordering::Less
+        }),
         (
             Dec::Finite {
                 coef: ca, exp: ea, ..
@@ -513,7 +527,10 @@ mod tests {
         );
         assert_eq!(digits_of(&Dec::from_f64(10.5)), (false, "105".into(), -1));
         assert_eq!(digits_of(&Dec::from_f64(-2.0)), (true, "2".into(), 0));
-        assert_eq!(digits_of(&Dec::from_f64(1e22)), (false, "10000000000000000000000".into(), 0));
+        assert_eq!(
+            digits_of(&Dec::from_f64(1e22)),
+            (false, "10000000000000000000000".into(), 0)
+        );
         assert_eq!(digits_of(&Dec::from_f64(0.0)), (false, String::new(), 0));
         assert_eq!(digits_of(&Dec::from_f64(-0.0)), (true, String::new(), 0));
         // Smallest subnormal: 5e-324 is exactly 2^-1074.
@@ -552,8 +569,8 @@ mod tests {
         assert_eq!(dec("-sNaN5"), Dec::NaN);
         assert_eq!(dec("nan_1"), Dec::NaN);
         for bad in [
-            "", " ", "abc", ".", "1 0", "- 1", "--1", "1e", "e5", "1e+", "infinit", "nanx",
-            "0x10", "1,5", "1\u{a0}0", "\0", "١.x", "Inf1",
+            "", " ", "abc", ".", "1 0", "- 1", "--1", "1e", "e5", "1e+", "infinit", "nanx", "0x10",
+            "1,5", "1\u{a0}0", "\0", "١.x", "Inf1",
         ] {
             assert_eq!(parse_decimal_str(bad), Err(DecError::Invalid), "{bad:?}");
         }
@@ -595,7 +612,10 @@ mod tests {
         assert_eq!(cmp("inf", "1e999999999999999999"), Some(Ordering::Greater));
         assert_eq!(cmp("-inf", "-inf"), Some(Ordering::Equal));
         assert_eq!(cmp("-inf", "inf"), Some(Ordering::Less));
-        assert_eq!(cmp("-1e999999999999999999", "-inf"), Some(Ordering::Greater));
+        assert_eq!(
+            cmp("-1e999999999999999999", "-inf"),
+            Some(Ordering::Greater)
+        );
         assert_eq!(cmp("nan", "1"), None);
         // Decimal(0.1) is the binary value, above Decimal("0.1").
         assert_eq!(
@@ -603,10 +623,16 @@ mod tests {
             Some(Ordering::Greater)
         );
         assert_eq!(
-            dec_cmp(&Dec::from_f64(0.1), &dec("0.1000000000000000055511151231257827021181583404541015625")),
+            dec_cmp(
+                &Dec::from_f64(0.1),
+                &dec("0.1000000000000000055511151231257827021181583404541015625")
+            ),
             Some(Ordering::Equal)
         );
-        assert_eq!(dec_cmp(&Dec::from_f64(10.5), &dec("10.5")), Some(Ordering::Equal));
+        assert_eq!(
+            dec_cmp(&Dec::from_f64(10.5), &dec("10.5")),
+            Some(Ordering::Equal)
+        );
     }
 
     #[test]
@@ -618,65 +644,138 @@ mod tests {
         assert_eq!(decimal_in_range(&json!("abc"), &lo, &hi), Ok(false));
         assert_eq!(
             decimal_in_range(&json!(null), &lo, &hi),
-            Err(TypeError("conversion from NoneType to Decimal is not supported".into()))
+            Err(TypeError(
+                "conversion from NoneType to Decimal is not supported".into()
+            ))
         );
         assert_eq!(
             decimal_in_range(&json!({"status": 3}), &lo, &hi),
-            Err(TypeError("conversion from dict to Decimal is not supported".into()))
+            Err(TypeError(
+                "conversion from dict to Decimal is not supported".into()
+            ))
         );
-        assert_eq!(decimal_in_range(&json!("580.5"), &json!(500), &json!(600)), Ok(true));
+        assert_eq!(
+            decimal_in_range(&json!("580.5"), &json!(500), &json!(600)),
+            Ok(true)
+        );
     }
 
     #[test]
     fn range_bounds_are_inclusive_and_exact() {
         assert_eq!(decimal_in_range(&json!(1), &json!(1), &json!(5)), Ok(true));
         assert_eq!(decimal_in_range(&json!(5), &json!(1), &json!(5)), Ok(true));
-        assert_eq!(decimal_in_range(&json!(5.5), &json!(1), &json!(5)), Ok(false));
+        assert_eq!(
+            decimal_in_range(&json!(5.5), &json!(1), &json!(5)),
+            Ok(false)
+        );
         assert_eq!(decimal_in_range(&json!(0), &json!(1), &json!(5)), Ok(false));
-        assert_eq!(decimal_in_range(&json!(false), &json!(0), &json!(0)), Ok(true));
-        assert_eq!(decimal_in_range(&json!(" 3 "), &json!(1), &json!(5)), Ok(true));
-        assert_eq!(decimal_in_range(&json!("1e3"), &json!(999), &json!(1000)), Ok(true));
-        assert_eq!(decimal_in_range(&json!("10.5"), &json!(10.5), &json!(10.5)), Ok(true));
+        assert_eq!(
+            decimal_in_range(&json!(false), &json!(0), &json!(0)),
+            Ok(true)
+        );
+        assert_eq!(
+            decimal_in_range(&json!(" 3 "), &json!(1), &json!(5)),
+            Ok(true)
+        );
+        assert_eq!(
+            decimal_in_range(&json!("1e3"), &json!(999), &json!(1000)),
+            Ok(true)
+        );
+        assert_eq!(
+            decimal_in_range(&json!("10.5"), &json!(10.5), &json!(10.5)),
+            Ok(true)
+        );
         // The float bound 0.1 is 0.1000000000000000055...: "0.1" is below it.
-        assert_eq!(decimal_in_range(&json!("0.1"), &json!(0.1), &json!(1)), Ok(false));
-        assert_eq!(decimal_in_range(&json!(0.1), &json!(0.1), &json!(1)), Ok(true));
-        assert_eq!(decimal_in_range(&json!("0.1"), &json!(0), &json!(0.1)), Ok(true));
+        assert_eq!(
+            decimal_in_range(&json!("0.1"), &json!(0.1), &json!(1)),
+            Ok(false)
+        );
+        assert_eq!(
+            decimal_in_range(&json!(0.1), &json!(0.1), &json!(1)),
+            Ok(true)
+        );
+        assert_eq!(
+            decimal_in_range(&json!("0.1"), &json!(0), &json!(0.1)),
+            Ok(true)
+        );
         // Exact beyond f64 precision.
         assert_eq!(
-            decimal_in_range(&json!(9_007_199_254_740_993_u64), &json!(0), &json!(9_007_199_254_740_992.0)),
+            decimal_in_range(
+                &json!(9_007_199_254_740_993_u64),
+                &json!(0),
+                &json!(9_007_199_254_740_992.0)
+            ),
             Ok(false)
         );
         assert_eq!(
             decimal_in_range(&json!("1.00000000000000000001"), &json!(0), &json!(1)),
             Ok(false)
         );
-        assert_eq!(decimal_in_range(&json!(u64::MAX), &json!(0), &json!(u64::MAX)), Ok(true));
-        assert_eq!(decimal_in_range(&json!(i64::MIN), &json!(i64::MIN), &json!(0)), Ok(true));
-        assert_eq!(decimal_in_range(&json!("Infinity"), &json!(0), &json!(1e308)), Ok(false));
-        assert_eq!(decimal_in_range(&json!("-inf"), &json!(0), &json!(1)), Ok(false));
+        assert_eq!(
+            decimal_in_range(&json!(u64::MAX), &json!(0), &json!(u64::MAX)),
+            Ok(true)
+        );
+        assert_eq!(
+            decimal_in_range(&json!(i64::MIN), &json!(i64::MIN), &json!(0)),
+            Ok(true)
+        );
+        assert_eq!(
+            decimal_in_range(&json!("Infinity"), &json!(0), &json!(1e308)),
+            Ok(false)
+        );
+        assert_eq!(
+            decimal_in_range(&json!("-inf"), &json!(0), &json!(1)),
+            Ok(false)
+        );
         // An out-of-limits exponent is InvalidOperation: not met.
-        assert_eq!(decimal_in_range(&json!("1e1000000000000000000"), &json!(0), &json!(1)), Ok(false));
+        assert_eq!(
+            decimal_in_range(&json!("1e1000000000000000000"), &json!(0), &json!(1)),
+            Ok(false)
+        );
     }
 
     #[test]
     fn range_errors_follow_python_evaluation_order() {
         let invalid = Err(TypeError(INVALID_OPERATION.into()));
-        assert_eq!(decimal_in_range(&json!("nan"), &json!(1), &json!(5)), invalid);
-        assert_eq!(decimal_in_range(&json!("sNaN"), &json!(1), &json!(5)), invalid);
-        assert_eq!(decimal_in_range(&json!(3), &json!("nan"), &json!(5)), invalid);
-        assert_eq!(decimal_in_range(&json!(3), &json!(1), &json!("NaN")), invalid);
+        assert_eq!(
+            decimal_in_range(&json!("nan"), &json!(1), &json!(5)),
+            invalid
+        );
+        assert_eq!(
+            decimal_in_range(&json!("sNaN"), &json!(1), &json!(5)),
+            invalid
+        );
+        assert_eq!(
+            decimal_in_range(&json!(3), &json!("nan"), &json!(5)),
+            invalid
+        );
+        assert_eq!(
+            decimal_in_range(&json!(3), &json!(1), &json!("NaN")),
+            invalid
+        );
         // `hi` is never converted when `lo <= value` is false.
-        assert_eq!(decimal_in_range(&json!(0), &json!(1), &json!("NaN")), Ok(false));
-        assert_eq!(decimal_in_range(&json!(0), &json!(1), &json!(null)), Ok(false));
+        assert_eq!(
+            decimal_in_range(&json!(0), &json!(1), &json!("NaN")),
+            Ok(false)
+        );
+        assert_eq!(
+            decimal_in_range(&json!(0), &json!(1), &json!(null)),
+            Ok(false)
+        );
         // Bounds are converted without a safety net (only reachable with --no-validation).
         assert_eq!(
             decimal_in_range(&json!(3), &json!("abc"), &json!(5)),
             Err(TypeError(CONVERSION_SYNTAX.into()))
         );
-        assert_eq!(decimal_in_range(&json!(3), &json!("2"), &json!(true)), Ok(false));
+        assert_eq!(
+            decimal_in_range(&json!(3), &json!("2"), &json!(true)),
+            Ok(false)
+        );
         assert_eq!(
             decimal_in_range(&json!(3), &json!(null), &json!(5)),
-            Err(TypeError("conversion from NoneType to Decimal is not supported".into()))
+            Err(TypeError(
+                "conversion from NoneType to Decimal is not supported".into()
+            ))
         );
         // The value is converted (and may crash) before the bounds.
         assert_eq!(
@@ -691,19 +790,49 @@ mod tests {
         assert_eq!(to_decimal(&json!([1, [1], 0])), Ok(Some(-1.0)));
         assert_eq!(to_decimal(&json!([true, [true], 0])), Ok(Some(-1.0)));
         assert_eq!(to_decimal(&json!([0, [], 0])), Ok(Some(0.0)));
-        assert_eq!(to_decimal(&json!([0, [1, 2], "F"])), Ok(Some(f64::INFINITY)));
-        assert!(to_decimal(&json!([0, [1, 2], "n"])).unwrap().unwrap().is_nan());
-        assert_eq!(decimal_in_range(&json!([0, [3], 0]), &json!(1), &json!(5)), Ok(true));
+        assert_eq!(
+            to_decimal(&json!([0, [1, 2], "F"])),
+            Ok(Some(f64::INFINITY))
+        );
+        assert!(to_decimal(&json!([0, [1, 2], "n"]))
+            .unwrap()
+            .unwrap()
+            .is_nan());
+        assert_eq!(
+            decimal_in_range(&json!([0, [3], 0]), &json!(1), &json!(5)),
+            Ok(true)
+        );
         // Beyond libmpdec's exponent limits: InvalidOperation, not met.
-        assert_eq!(to_decimal(&json!([0, [1], 1_000_000_000_000_000_000_i64])), Ok(None));
+        assert_eq!(
+            to_decimal(&json!([0, [1], 1_000_000_000_000_000_000_i64])),
+            Ok(None)
+        );
         let err = |v: Value| to_decimal(&v).unwrap_err().0;
-        assert_eq!(err(json!([1, 2])), "argument must be a sequence of length 3");
+        assert_eq!(
+            err(json!([1, 2])),
+            "argument must be a sequence of length 3"
+        );
         assert_eq!(err(json!([])), "argument must be a sequence of length 3");
-        assert_eq!(err(json!([2, [1], 0])), "sign must be an integer with the value 0 or 1");
-        assert_eq!(err(json!([0.0, [1], 0])), "sign must be an integer with the value 0 or 1");
-        assert_eq!(err(json!([0, [10], 0])), "coefficient must be a tuple of digits");
-        assert_eq!(err(json!([0, 5, 0])), "coefficient must be a tuple of digits");
-        assert_eq!(err(json!([0, ["1"], 0])), "coefficient must be a tuple of digits");
+        assert_eq!(
+            err(json!([2, [1], 0])),
+            "sign must be an integer with the value 0 or 1"
+        );
+        assert_eq!(
+            err(json!([0.0, [1], 0])),
+            "sign must be an integer with the value 0 or 1"
+        );
+        assert_eq!(
+            err(json!([0, [10], 0])),
+            "coefficient must be a tuple of digits"
+        );
+        assert_eq!(
+            err(json!([0, 5, 0])),
+            "coefficient must be a tuple of digits"
+        );
+        assert_eq!(
+            err(json!([0, ["1"], 0])),
+            "coefficient must be a tuple of digits"
+        );
         assert_eq!(err(json!([0, [1], 1.5])), "exponent must be an integer");
         assert_eq!(
             err(json!([0, [1], "x"])),
@@ -723,7 +852,10 @@ mod tests {
         assert_eq!(to_decimal(&json!(" 3 ")), Ok(Some(3.0)));
         assert_eq!(to_decimal(&json!("1e3")), Ok(Some(1000.0)));
         assert_eq!(to_decimal(&json!("-0.0")), Ok(Some(0.0)));
-        assert_eq!(to_decimal(&json!("1e999999999999999999")), Ok(Some(f64::INFINITY)));
+        assert_eq!(
+            to_decimal(&json!("1e999999999999999999")),
+            Ok(Some(f64::INFINITY))
+        );
         assert_eq!(to_decimal(&json!("-1e-999999999999999999")), Ok(Some(-0.0)));
         assert_eq!(to_decimal(&json!("inf")), Ok(Some(f64::INFINITY)));
         assert_eq!(to_decimal(&json!("-Infinity")), Ok(Some(f64::NEG_INFINITY)));
@@ -732,11 +864,15 @@ mod tests {
         assert_eq!(to_decimal(&json!("")), Ok(None));
         assert_eq!(
             to_decimal(&json!(null)),
-            Err(TypeError("conversion from NoneType to Decimal is not supported".into()))
+            Err(TypeError(
+                "conversion from NoneType to Decimal is not supported".into()
+            ))
         );
         assert_eq!(
             to_decimal(&json!({})),
-            Err(TypeError("conversion from dict to Decimal is not supported".into()))
+            Err(TypeError(
+                "conversion from dict to Decimal is not supported".into()
+            ))
         );
         assert!(to_decimal(&json!([1])).is_err());
     }

@@ -185,7 +185,9 @@ pub fn float_repr(f: f64) -> String {
 /// to that many digits half-to-even, and kept if it still reads back as `f`.
 fn shortest_sci(f: f64) -> String {
     let shortest = format!("{f:e}");
-    let mantissa = shortest.split_once('e').map_or(shortest.as_str(), |(m, _)| m);
+    let mantissa = shortest
+        .split_once('e')
+        .map_or(shortest.as_str(), |(m, _)| m);
     let digits = mantissa.bytes().filter(u8::is_ascii_digit).count();
     let nearest = format!("{f:.*e}", digits.saturating_sub(1));
     if nearest != shortest && nearest.parse::<f64>().ok() == Some(f) {
@@ -222,11 +224,17 @@ mod tests {
     fn containers() {
         assert_eq!(py_str(&json!([1, "a", null])), "[1, 'a', None]");
         assert_eq!(py_str(&json!({"k": [1, true]})), "{'k': [1, True]}");
-        assert_eq!(py_str(&json!({"k": [1, true, null]})), "{'k': [1, True, None]}");
+        assert_eq!(
+            py_str(&json!({"k": [1, true, null]})),
+            "{'k': [1, True, None]}"
+        );
         assert_eq!(py_str(&json!(["a", 1])), "['a', 1]");
         assert_eq!(py_str(&json!([])), "[]");
         assert_eq!(py_str(&json!({})), "{}");
-        assert_eq!(py_str(&json!([[], {}, [1.0, -0.5]])), "[[], {}, [1.0, -0.5]]");
+        assert_eq!(
+            py_str(&json!([[], {}, [1.0, -0.5]])),
+            "[[], {}, [1.0, -0.5]]"
+        );
         // Insertion order is kept (serde_json's preserve_order).
         let v: Value = serde_json::from_str(r#"{"z": 1, "a": {"it's": "x\ny"}}"#).unwrap();
         assert_eq!(py_str(&v), r#"{'z': 1, 'a': {"it's": 'x\ny'}}"#);
@@ -245,7 +253,10 @@ mod tests {
         assert_eq!(py_repr_str("é€日😀"), "'é€日😀'");
         assert_eq!(py_repr_str("\u{85}\u{a0}\u{ad}"), "'\\x85\\xa0\\xad'");
         assert_eq!(py_repr_str("\u{200b}\u{2028}"), "'\\u200b\\u2028'");
-        assert_eq!(py_repr_str("\u{e0001}\u{10ffff}"), "'\\U000e0001\\U0010ffff'");
+        assert_eq!(
+            py_repr_str("\u{e0001}\u{10ffff}"),
+            "'\\U000e0001\\U0010ffff'"
+        );
         assert_eq!(py_repr_str(" ~"), "' ~'");
     }
 
@@ -278,6 +289,30 @@ mod tests {
         assert_eq!(float_repr(f64::MAX), "1.7976931348623157e+308");
         assert_eq!(float_repr(f64::MIN_POSITIVE), "2.2250738585072014e-308");
         assert_eq!(float_repr(1e100), "1e+100");
+    }
+
+    #[test]
+    fn float_repr_ties_go_to_even_like_python() {
+        // Each float lies exactly halfway between two shortest candidates;
+        // Python picks the even last digit (checked against CPython 3.11).
+        let cases = [
+            (0x426e_055f_2dd9_7f00_u64, "1031513140939.9688"), // ...939.96875
+            (0x4279_8230_c362_dd80, "1752934659629.8438"),     // ...629.84375
+            (0x4274_12a5_07f3_ae80, "1379394420538.9062"),     // ...538.90625
+            (0x42b6_4917_b121_dc50, "24503185908188.312"),     // ...188.3125
+            (0x42ea_ce11_9352_6f4c, "235778883621754.38"),     // ...754.375
+            (0x4308_d1bd_403a_960a, "873251274707649.2"),      // ...649.25
+            (0x42e7_581b_60af_82c4, "205337471056918.12"),     // ...918.125
+            (0x42d7_5047_e78c_9378, "102534284718669.88"),     // ...669.875
+        ];
+        for (bits, want) in cases {
+            assert_eq!(float_repr(f64::from_bits(bits)), want);
+            assert_eq!(float_repr(-f64::from_bits(bits)), format!("-{want}"));
+        }
+        assert_eq!(
+            float_repr(819_072_628_586_090.0 + 0.25),
+            "819072628586090.2"
+        );
     }
 
     #[test]

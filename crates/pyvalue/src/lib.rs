@@ -22,6 +22,7 @@
 //! [`ConvertError`] what `convert_to_type` raises.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod compare;
 mod convert;

@@ -219,7 +219,10 @@ mod tests {
         assert_eq!(sub("${n} "), json!("3 "));
         assert_eq!(sub("${s}${s}"), json!("worldworld"));
         assert_eq!(sub("big=${big}"), json!("big=1e+16"));
-        assert_eq!(sub("Substitution for ${s}"), json!("Substitution for world"));
+        assert_eq!(
+            sub("Substitution for ${s}"),
+            json!("Substitution for world")
+        );
     }
 
     #[test]
@@ -244,7 +247,10 @@ mod tests {
     #[test]
     fn unknown_and_ill_formed_placeholders_stay() {
         assert_eq!(sub("${nope}"), json!("${nope}"));
-        assert_eq!(sub("keep ${nope} and $nope"), json!("keep ${nope} and $nope"));
+        assert_eq!(
+            sub("keep ${nope} and $nope"),
+            json!("keep ${nope} and $nope")
+        );
         assert_eq!(sub("hello ${firstname}"), json!("hello ${firstname}"));
         assert_eq!(sub("${my-key} ${ s }"), json!("${my-key} ${ s }"));
         assert_eq!(sub("${my-key}"), json!("${my-key}"));
@@ -299,14 +305,24 @@ mod tests {
                 "empty": "",
             })
         );
-        for falsy in [json!(null), json!(""), json!({}), json!([]), json!(0), json!(false)] {
+        for falsy in [
+            json!(null),
+            json!(""),
+            json!({}),
+            json!([]),
+            json!(0),
+            json!(false),
+        ] {
             assert_eq!(substitute(&falsy, &config()), falsy);
         }
         assert_eq!(substitute(&json!(7), &config()), json!(7));
         assert_eq!(substitute(&json!("${d}"), &config()), json!({"k": "v"}));
         // Key order is kept.
         let out = substitute(&json!({"z": "$s", "a": "$n"}), &config());
-        assert_eq!(out.as_object().unwrap().keys().collect::<Vec<_>>(), ["z", "a"]);
+        assert_eq!(
+            out.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["z", "a"]
+        );
     }
 
     #[test]
@@ -328,7 +344,10 @@ mod tests {
         assert_eq!(substitute_str("${b}", &chain), json!("secret1"));
         assert_eq!(substitute_str("${c}", &chain), json!([1]));
         assert_eq!(substitute_str("${n}", &chain), json!(1));
-        assert_eq!(substitute_str("Bearer $t/${c}", &chain), json!("Bearer tok/[1]"));
+        assert_eq!(
+            substitute_str("Bearer $t/${c}", &chain),
+            json!("Bearer tok/[1]")
+        );
         assert_eq!(substitute_str("${zz}", &chain), json!("${zz}"));
         assert_eq!(substitute_str("${a}", &Chain::default()), json!("${a}"));
     }

@@ -73,10 +73,14 @@ mod tests {
 
     #[test]
     fn python_whitespace() {
-        for c in [' ', '\t', '\n', '\u{0b}', '\u{0c}', '\r', '\u{1c}', '\u{1f}'] {
+        for c in [
+            ' ', '\t', '\n', '\u{0b}', '\u{0c}', '\r', '\u{1c}', '\u{1f}',
+        ] {
             assert!(is_py_space(c), "{c:?}");
         }
-        for c in ['\u{85}', '\u{a0}', '\u{1680}', '\u{2000}', '\u{200a}', '\u{3000}'] {
+        for c in [
+            '\u{85}', '\u{a0}', '\u{1680}', '\u{2000}', '\u{200a}', '\u{3000}',
+        ] {
             assert!(is_py_space(c), "{c:?}");
         }
         for c in ['a', '\0', '\u{200b}', '\u{180e}', '_'] {
@@ -118,6 +122,9 @@ mod tests {
 
     #[test]
     fn transform() {
-        assert_eq!(transform_decimal_and_space("\u{a0}\u{663}4x\u{e9}"), " 34x?");
+        assert_eq!(
+            transform_decimal_and_space("\u{a0}\u{663}4x\u{e9}"),
+            " 34x?"
+        );
     }
 }

@@ -27,14 +27,33 @@ struct Options {
 }
 
 fn parse_args() -> Result<Options, String> {
-    let mut o = Options { port: 8080, exchange_file: PathBuf::from("exchange.dat"), improved: false, max_seconds: 600 };
+    let mut o = Options {
+        port: 8080,
+        exchange_file: PathBuf::from("exchange.dat"),
+        improved: false,
+        max_seconds: 600,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--port" => o.port = args.next().ok_or("--port needs a value")?.parse().map_err(|e| format!("--port: {e}"))?,
-            "--exchange-file" => o.exchange_file = PathBuf::from(args.next().ok_or("--exchange-file needs a value")?),
+            "--port" => {
+                o.port = args
+                    .next()
+                    .ok_or("--port needs a value")?
+                    .parse()
+                    .map_err(|e| format!("--port: {e}"))?
+            }
+            "--exchange-file" => {
+                o.exchange_file = PathBuf::from(args.next().ok_or("--exchange-file needs a value")?)
+            }
             "--improved" => o.improved = true,
-            "--max-seconds" => o.max_seconds = args.next().ok_or("--max-seconds needs a value")?.parse().map_err(|e| format!("--max-seconds: {e}"))?,
+            "--max-seconds" => {
+                o.max_seconds = args
+                    .next()
+                    .ok_or("--max-seconds needs a value")?
+                    .parse()
+                    .map_err(|e| format!("--max-seconds: {e}"))?
+            }
             "-h" | "--help" => {
                 println!("chaos-sample-service [--port N] [--exchange-file PATH] [--improved] [--max-seconds S]");
                 std::process::exit(0);
@@ -56,11 +75,17 @@ fn main() {
     let listener = match TcpListener::bind(("127.0.0.1", options.port)) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("chaos-sample-service: cannot listen on 127.0.0.1:{}: {e}", options.port);
+            eprintln!(
+                "chaos-sample-service: cannot listen on 127.0.0.1:{}: {e}",
+                options.port
+            );
             std::process::exit(1);
         }
     };
-    let port = listener.local_addr().map(|a| a.port()).unwrap_or(options.port);
+    let port = listener
+        .local_addr()
+        .map(|a| a.port())
+        .unwrap_or(options.port);
     println!("{port}");
     let _ = std::io::stdout().flush();
     let max = Duration::from_secs(options.max_seconds);
@@ -86,8 +111,14 @@ fn handle(mut stream: TcpStream, options: &Options) -> std::io::Result<()> {
     }
     let (status, body) = match std::fs::read_to_string(&options.exchange_file) {
         Ok(content) => ("200 OK", content),
-        Err(_) if options.improved => ("503 Service Unavailable", "the exchange file is not available, try again later\n".to_string()),
-        Err(e) => ("500 Internal Server Error", format!("cannot read {}: {e}\n", options.exchange_file.display())),
+        Err(_) if options.improved => (
+            "503 Service Unavailable",
+            "the exchange file is not available, try again later\n".to_string(),
+        ),
+        Err(e) => (
+            "500 Internal Server Error",
+            format!("cannot read {}: {e}\n", options.exchange_file.display()),
+        ),
     };
     write!(
         stream,

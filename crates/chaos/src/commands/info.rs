@@ -10,19 +10,32 @@ pub fn info(target: InfoTarget, settings_path: &Path) -> CmdResult {
         InfoTarget::Core => {
             println!("{:<20}{:<10}", "NAME", "VERSION");
             println!("{:<20}{:<10}", "CLI", env!("CARGO_PKG_VERSION"));
-            println!("{:<20}{:<10}", "Core library", chaos_engine::journal::CHAOSLIB_VERSION);
+            println!(
+                "{:<20}{:<10}",
+                "Core library",
+                chaos_engine::journal::CHAOSLIB_VERSION
+            );
         }
         InfoTarget::Settings => match std::fs::read_to_string(settings_path) {
             Ok(text) => print!("{text}"),
             Err(_) => println!("No settings file found at {}", settings_path.display()),
         },
         InfoTarget::Extensions => {
-            println!("{:<40}{:<10}{:<30}{:<50}", "NAME", "VERSION", "LICENSE", "DESCRIPTION");
+            println!(
+                "{:<40}{:<10}{:<30}{:<50}",
+                "NAME", "VERSION", "LICENSE", "DESCRIPTION"
+            );
             for (name, description) in [
                 ("process (built in)", "Run programs"),
                 ("http (built in)", "Call HTTP endpoints"),
             ] {
-                println!("{:<40}{:<10}{:<30}{:<50}", name, env!("CARGO_PKG_VERSION"), "Apache-2.0", description);
+                println!(
+                    "{:<40}{:<10}{:<30}{:<50}",
+                    name,
+                    env!("CARGO_PKG_VERSION"),
+                    "Apache-2.0",
+                    description
+                );
             }
         }
     }

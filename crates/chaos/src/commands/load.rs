@@ -3,32 +3,54 @@
 use chaos_experiment::load::{self, Document};
 
 /// Loads SOURCE: an existing path, else an http(s) URL.
-pub fn load(source: &str, verify_tls: bool, settings: &serde_json::Value) -> anyhow::Result<Document> {
+pub fn load(
+    source: &str,
+    verify_tls: bool,
+    settings: &serde_json::Value,
+) -> anyhow::Result<Document> {
     let path = std::path::Path::new(source);
     if path.exists() {
         return Ok(load::load_file(path)?);
     }
     match source.split_once("://") {
-        Some((scheme, _)) if scheme == "http" || scheme == "https" => fetch(source, verify_tls, settings),
+        Some((scheme, _)) if scheme == "http" || scheme == "https" => {
+            fetch(source, verify_tls, settings)
+        }
         Some((scheme, _)) => anyhow::bail!("'{scheme}' is not a supported source scheme."),
         None => Err(load::LoadError::NotFound(source.to_string()).into()),
     }
 }
 
 fn fetch(url: &str, verify_tls: bool, settings: &serde_json::Value) -> anyhow::Result<Document> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
-        let client = reqwest::Client::builder().danger_accept_invalid_certs(!verify_tls).build()?;
-        let mut request = client.get(url).header("Accept", "application/json, application/x-yaml");
+        let client = reqwest::Client::builder()
+            .danger_accept_invalid_certs(!verify_tls)
+            .build()?;
+        let mut request = client
+            .get(url)
+            .header("Accept", "application/json, application/x-yaml");
         if let Some(auth) = authorization(url, settings) {
             request = request.header("Authorization", auth);
         }
-        let response = request.send().await.map_err(|e| anyhow::anyhow!("Failed to fetch the experiment from {url}: {e}"))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("Failed to fetch the experiment from {url}: {e}"))?;
         let status = response.status();
-        let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let body = response.bytes().await?;
         if status.as_u16() != 200 {
-            anyhow::bail!("Failed to fetch the experiment: {}", String::from_utf8_lossy(&body));
+            anyhow::bail!(
+                "Failed to fetch the experiment: {}",
+                String::from_utf8_lossy(&body)
+            );
         }
         Ok(load::parse_remote(&body, content_type.as_deref(), url)?)
     })

@@ -33,13 +33,21 @@ pub fn dispatch(cli: Cli) -> CmdResult {
         Command::Info { .. } => "info",
         Command::Settings { .. } => "settings",
     };
-    let log = if cli.no_log_file { LogFile::disabled() } else { LogFile::open(&cli.log_file, &cli.log_file_level) };
+    let log = if cli.no_log_file {
+        LogFile::disabled()
+    } else {
+        LogFile::open(&cli.log_file, &cli.log_file_level)
+    };
     log.debug(&"#".repeat(79));
     log.debug(&format!("Running command '{name}'"));
-    log.debug(&format!("Using settings file '{}'", settings_path.display()));
+    log.debug(&format!(
+        "Using settings file '{}'",
+        settings_path.display()
+    ));
     if let Some(dir) = &cli.change_dir {
         crate::console::warn_line(&format!("Moving to {}", dir.display()));
-        std::env::set_current_dir(dir).map_err(|e| anyhow::anyhow!("cannot move to '{}': {e}", dir.display()))?;
+        std::env::set_current_dir(dir)
+            .map_err(|e| anyhow::anyhow!("cannot move to '{}': {e}", dir.display()))?;
     }
     match command {
         Command::Run(args) => run::run(&cli, args, &settings_path, log),

@@ -15,30 +15,34 @@ use crate::console::Console;
 use crate::logfile::LogFile;
 
 pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> CmdResult {
-    let settings = crate::settings::load(settings_path);
     let console = Arc::new(Console::new(cli.verbose, cli.log_format == "json", log));
+    // Signals are ours from here on: one that lands before the run starts
+    // still ends in a journal with status `interrupted`.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let interrupts = Interrupts::new();
+    let listener = {
+        let c = console.clone();
+        let _guard = runtime.enter();
+        chaos_engine::interrupt::listen(interrupts.clone(), move |cause, effect| {
+            c.signal(cause, effect)
+        })
+    };
+
+    let settings = crate::settings::load(settings_path);
 
     let vars = resolve::merge_vars(&args.vars, &args.var_files);
     for w in &vars.warnings {
         console.error(w);
     }
     for (k, v) in &vars.env {
-        // Still single-threaded here: no runtime has started yet.
+        // The runtime is single-threaded: nothing reads the environment concurrently.
         std::env::set_var(k, v);
     }
     if !args.control_files.is_empty() {
         console.warn("--control-file is accepted but controls are not supported by this build yet; ignoring it");
     }
-
-    // Signals are ours from here on: one that lands before the run starts
-    // still ends in a journal with status `interrupted`.
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let interrupts = Interrupts::new();
-    let listener = {
-        let c = console.clone();
-        let _guard = runtime.enter();
-        chaos_engine::interrupt::listen(interrupts.clone(), move |cause, effect| c.signal(cause, effect))
-    };
 
     let doc = match super::load::load(&args.source, !args.no_verify_tls, &settings) {
         Ok(d) => d,
@@ -71,14 +75,19 @@ pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> Cmd
         console.warn("The \"--hypothesis-strategy=continously\" command is depreciating and will be removed in a future version. Instead, please use \"--hypothesis-strategy=continuously\"");
     }
 
-    let configuration = match resolve::load_configuration(experiment.get("configuration"), &vars.configuration, &ProcessEnv) {
+    let configuration = match resolve::load_configuration(
+        experiment.get("configuration"),
+        &vars.configuration,
+        &ProcessEnv,
+    ) {
         Ok(c) => c,
         Err(e) => {
             console.error(&e.to_string());
             return Ok(1);
         }
     };
-    let secrets = match resolve::load_secrets(experiment.get("secrets"), &vars.secrets, &ProcessEnv) {
+    let secrets = match resolve::load_secrets(experiment.get("secrets"), &vars.secrets, &ProcessEnv)
+    {
         Ok(s) => s,
         Err(e) => {
             console.error(&e.to_string());
@@ -87,8 +96,19 @@ pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> Cmd
     };
 
     let outcome = runtime.block_on(async {
-        let configuration = chaos_engine::dynamic::load_dynamic_configuration(configuration, &secrets, &registry, &*console).await;
-        let plan = Plan { experiment, configuration, secrets, settings: run_settings };
+        let configuration = chaos_engine::dynamic::load_dynamic_configuration(
+            configuration,
+            &secrets,
+            &registry,
+            &*console,
+        )
+        .await;
+        let plan = Plan {
+            experiment,
+            configuration,
+            secrets,
+            settings: run_settings,
+        };
         chaos_engine::run(plan, registry, console.clone(), interrupts).await
     });
     if let Ok(l) = listener {
@@ -100,7 +120,10 @@ pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> Cmd
     match chaos_engine::journal::write_atomically(&args.journal_path, &outcome.journal) {
         Ok(()) => console.journal_written(&args.journal_path),
         Err(e) => {
-            console.error(&format!("cannot write the journal to '{}': {e}", args.journal_path.display()));
+            console.error(&format!(
+                "cannot write the journal to '{}': {e}",
+                args.journal_path.display()
+            ));
             return Ok(1);
         }
     }
@@ -110,10 +133,21 @@ pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> Cmd
 
 /// Strategies: settings, then the experiment's `runtime` block (which resets
 /// both when present), then the flags (spec §9.3 step 8).
-fn strategies(args: &RunArgs, settings: &Value, experiment: &serde_json::Map<String, Value>) -> Result<RunSettings, String> {
-    let mut hypothesis = crate::settings::runtime_strategy(settings, "hypothesis").unwrap_or("default").to_string();
-    let mut rollbacks = crate::settings::runtime_strategy(settings, "rollbacks").unwrap_or("default").to_string();
-    if let Some(rt) = experiment.get("runtime").filter(|v| chaos_pyvalue::py_truthy(v)) {
+fn strategies(
+    args: &RunArgs,
+    settings: &Value,
+    experiment: &serde_json::Map<String, Value>,
+) -> Result<RunSettings, String> {
+    let mut hypothesis = crate::settings::runtime_strategy(settings, "hypothesis")
+        .unwrap_or("default")
+        .to_string();
+    let mut rollbacks = crate::settings::runtime_strategy(settings, "rollbacks")
+        .unwrap_or("default")
+        .to_string();
+    if let Some(rt) = experiment
+        .get("runtime")
+        .filter(|v| chaos_pyvalue::py_truthy(v))
+    {
         let get = |which: &str| {
             rt.get(which)
                 .and_then(|w| w.get("strategy"))

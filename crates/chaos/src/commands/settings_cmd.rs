@@ -13,7 +13,10 @@ pub fn settings(action: &SettingsAction, path: &Path) -> CmdResult {
     match action {
         SettingsAction::Show { format } => {
             if !exists {
-                crate::console::error_line(&format!("No settings file found at {}", path.display()));
+                crate::console::error_line(&format!(
+                    "No settings file found at {}",
+                    path.display()
+                ));
                 return Ok(1);
             }
             print!("{}", render(&settings, format));
@@ -34,12 +37,17 @@ pub fn settings(action: &SettingsAction, path: &Path) -> CmdResult {
             let new: Value = match serde_json::from_str(value) {
                 Ok(v) => v,
                 Err(e) => {
-                    crate::console::error_line(&format!("the value must be JSON (for a string: '\"{value}\"'): {e}"));
+                    crate::console::error_line(&format!(
+                        "the value must be JSON (for a string: '\"{value}\"'): {e}"
+                    ));
                     return Ok(1);
                 }
             };
             let Some(slot) = lookup_mut(&mut settings, &parse_key(key)) else {
-                crate::console::error_line(&format!("No key '{key}' in {}: only existing keys can be set", path.display()));
+                crate::console::error_line(&format!(
+                    "No key '{key}' in {}: only existing keys can be set",
+                    path.display()
+                ));
                 return Ok(1);
             };
             *slot = new;
@@ -47,7 +55,9 @@ pub fn settings(action: &SettingsAction, path: &Path) -> CmdResult {
         }
         SettingsAction::Remove { key } => {
             let mut parts = parse_key(key);
-            let Some(last) = parts.pop() else { return Ok(1) };
+            let Some(last) = parts.pop() else {
+                return Ok(1);
+            };
             let removed = match (lookup_mut(&mut settings, &parts), last) {
                 (Some(Value::Object(m)), Part::Key(k)) => m.shift_remove(&k).is_some(),
                 (Some(Value::Array(a)), Part::Index(i)) if i < a.len() => {
@@ -148,11 +158,21 @@ mod tests {
     fn keys_split_on_unescaped_dots_and_indices() {
         assert_eq!(
             parse_key(r"auths.chaos\.example\.com:8443.type"),
-            vec![Part::Key("auths".into()), Part::Key("chaos.example.com:8443".into()), Part::Key("type".into())]
+            vec![
+                Part::Key("auths".into()),
+                Part::Key("chaos.example.com:8443".into()),
+                Part::Key("type".into())
+            ]
         );
         assert_eq!(
             parse_key("controls.x.headers[1].name"),
-            vec![Part::Key("controls".into()), Part::Key("x".into()), Part::Key("headers".into()), Part::Index(1), Part::Key("name".into())]
+            vec![
+                Part::Key("controls".into()),
+                Part::Key("x".into()),
+                Part::Key("headers".into()),
+                Part::Index(1),
+                Part::Key("name".into())
+            ]
         );
     }
 }

@@ -342,6 +342,7 @@ fn scalar_tag(tag: &NodeTag, value: &str, plain: bool) -> Cow<'static, str> {
         scalar::Kind::Timestamp => "timestamp",
         scalar::Kind::Merge => "merge",
         scalar::Kind::Value => "value",
+        scalar::Kind::Yaml => "yaml",
         scalar::Kind::Str => "str",
     };
     Cow::Owned(format!("{YAML_TAG}{name}"))

@@ -112,10 +112,10 @@ pub fn translate(pattern: &str) -> Result<String, PyReError> {
             return Err(syntax(format!("invalid group reference {g}"), pos));
         }
     }
-    check_lookbehinds(&p, &state, 0)?;
+    check_compile(&p, &state, 0)?;
     let ctx = Ctx { flags: state.flags };
     let mut out = String::new();
-    if state.flags & F_IGNORECASE != 0 {
+    if ctx.regex_casei() {
         out.push_str("(?i)");
     }
     emit_seq(&p, ctx, &state, &mut out, 0)?;
@@ -1090,8 +1090,9 @@ fn parse_flags(src: &mut Src, state: &mut State, first_char: char) -> Result<Opt
     Ok(Some((add_flags, del_flags)))
 }
 
-/// The check `re._compiler` adds: look-behinds have a fixed width.
-fn check_lookbehinds(nodes: &[Node], state: &State, depth: usize) -> Result<(), PyReError> {
+/// The checks `re._compiler` adds: look-behinds have a fixed width, and
+/// the (deprecated) template flag refuses repeats.
+fn check_compile(nodes: &[Node], state: &State, depth: usize) -> Result<(), PyReError> {
     if depth > 4 * MAX_DEPTH {
         return Ok(());
     }
@@ -1107,20 +1108,28 @@ fn check_lookbehinds(nodes: &[Node], state: &State, depth: usize) -> Result<(), 
                         return Err(syntax("look-behind requires fixed-width pattern", 0));
                     }
                 }
-                check_lookbehinds(body, state, depth + 1)?;
+                check_compile(body, state, depth + 1)?;
+            }
+            Node::Repeat { kind, .. } if state.flags & F_TEMPLATE != 0 => {
+                let op = match kind {
+                    RepKind::Greedy => "MAX_REPEAT",
+                    RepKind::Lazy => "MIN_REPEAT",
+                    RepKind::Possessive => "POSSESSIVE_REPEAT",
+                };
+                return Err(syntax(format!("internal: unsupported template operator {op}"), 0));
             }
             Node::Branch(alts) => {
                 for a in alts {
-                    check_lookbehinds(a, state, depth + 1)?;
+                    check_compile(a, state, depth + 1)?;
                 }
             }
             Node::Repeat { item: b, .. } | Node::Sub { body: b, .. } | Node::Atomic(b) => {
-                check_lookbehinds(b, state, depth + 1)?
+                check_compile(b, state, depth + 1)?
             }
             Node::GroupRefExists { yes, no, .. } => {
-                check_lookbehinds(yes, state, depth + 1)?;
+                check_compile(yes, state, depth + 1)?;
                 if let Some(no) = no {
-                    check_lookbehinds(no, state, depth + 1)?;
+                    check_compile(no, state, depth + 1)?;
                 }
             }
             _ => {}
@@ -1139,6 +1148,16 @@ struct Ctx {
 impl Ctx {
     fn has(self, f: u32) -> bool {
         self.flags & f != 0
+    }
+
+    /// Case-insensitive the `regex` way (Unicode folding).
+    fn regex_casei(self) -> bool {
+        self.has(F_IGNORECASE) && !self.has(F_ASCII)
+    }
+
+    /// Case-insensitive for ASCII letters only, which we spell out.
+    fn ascii_casei(self) -> bool {
+        self.has(F_IGNORECASE) && self.has(F_ASCII)
     }
 }
 
@@ -1181,10 +1200,32 @@ fn cat_items(c: Cat, ascii: bool) -> String {
     }
 }
 
+/// The other-case ASCII letters of the range `lo..=hi`, as ranges.
+fn ascii_swapped(lo: u32, hi: u32) -> Vec<SetItem> {
+    let mut out = Vec::new();
+    for (a, b, delta) in [(0x41u32, 0x5Au32, 0x20i64), (0x61, 0x7A, -0x20)] {
+        let (l, h) = (lo.max(a), hi.min(b));
+        if l <= h {
+            out.push(SetItem::Range((l as i64 + delta) as u32, (h as i64 + delta) as u32));
+        }
+    }
+    out
+}
+
 fn emit_set(negate: bool, items: &[SetItem], ctx: Ctx, out: &mut String) {
     let ascii = ctx.has(F_ASCII);
+    let mut all: Vec<SetItem> = items.to_vec();
+    if ctx.ascii_casei() {
+        for it in items {
+            match *it {
+                SetItem::Lit(v) => all.extend(ascii_swapped(v, v)),
+                SetItem::Range(lo, hi) => all.extend(ascii_swapped(lo, hi)),
+                SetItem::Cat(_) => {}
+            }
+        }
+    }
     let mut body = String::new();
-    for it in items {
+    for it in &all {
         match *it {
             SetItem::Lit(v) => push_class_char(&mut body, v),
             SetItem::Range(lo, hi) => {
@@ -1222,9 +1263,10 @@ fn emit_set(negate: bool, items: &[SetItem], ctx: Ctx, out: &mut String) {
 fn word_boundary(ascii: bool, negated: bool) -> &'static str {
     match (ascii, negated) {
         (false, false) => "\\b",
-        (false, true) => "\\B",
+        // sre's \B never matches in an empty text
+        (false, true) => "(?:\\B(?!\\A\\z))",
         (true, false) => "(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))",
-        (true, true) => "(?:(?<=[0-9A-Za-z_])(?=[0-9A-Za-z_])|(?<![0-9A-Za-z_])(?![0-9A-Za-z_]))",
+        (true, true) => "(?:(?<=[0-9A-Za-z_])(?=[0-9A-Za-z_])|(?<![0-9A-Za-z_])(?![0-9A-Za-z_])(?!\\A\\z))",
     }
 }
 
@@ -1257,7 +1299,10 @@ fn emit_seq(nodes: &[Node], ctx: Ctx, state: &State, out: &mut String, depth: us
 fn emit_node(n: &Node, ctx: Ctx, state: &State, out: &mut String, depth: usize) -> Result<(), PyReError> {
     let ascii = ctx.has(F_ASCII);
     match n {
-        Node::Lit(v) => push_char(out, *v),
+        Node::Lit(v) => match char::from_u32(*v) {
+            Some(c) if ctx.ascii_casei() && c.is_ascii_alphabetic() => emit_set(false, &[SetItem::Lit(*v)], ctx, out),
+            _ => push_char(out, *v),
+        },
         Node::NotLit(v) => emit_set(true, &[SetItem::Lit(*v)], ctx, out),
         Node::Any => out.push_str(if ctx.has(F_DOTALL) { "(?s:.)" } else { "[^\\n]" }),
         Node::In { negate, items } => match (negate, items.as_slice()) {
@@ -1330,8 +1375,8 @@ fn emit_node(n: &Node, ctx: Ctx, state: &State, out: &mut String, depth: usize) 
         Node::Sub { group, add, del, body } => {
             let inner = Ctx { flags: (ctx.flags | add) & !del };
             out.push_str(if group.is_some() { "(" } else { "(?:" });
-            let was_i = ctx.has(F_IGNORECASE);
-            let now_i = inner.has(F_IGNORECASE);
+            let was_i = ctx.regex_casei();
+            let now_i = inner.regex_casei();
             if was_i != now_i {
                 out.push_str(if now_i { "(?i:" } else { "(?-i:" });
             }

@@ -22,12 +22,14 @@ pub(super) enum Kind {
     Merge,
     /// `=`.
     Value,
+    /// `!`, `&` or `*` (reachable only through the `!` tag).
+    Yaml,
     Str,
 }
 
 /// PyYAML's implicit resolution of a plain scalar. Resolvers are tried in
 /// the order PyYAML registers them (bool, float, int, merge, null,
-/// timestamp, value), only those registered for the first character.
+/// timestamp, value, yaml), only those registered for the first character.
 pub(super) fn resolve(v: &str) -> Kind {
     let Some(first) = v.bytes().next() else {
         return Kind::Null;
@@ -56,6 +58,7 @@ pub(super) fn resolve(v: &str) -> Kind {
         b'<' if v == "<<" => Kind::Merge,
         b'~' if v == "~" => Kind::Null,
         b'=' if v == "=" => Kind::Value,
+        b'!' | b'&' | b'*' if v.len() == 1 => Kind::Yaml,
         _ => Kind::Str,
     }
 }
@@ -160,7 +163,7 @@ fn exponent_then_end(c: &mut Cur) -> bool {
 
 /// ```text
 /// [-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
-/// |\.[0-9_]+(?:[eE][-+][0-9]+)?
+/// |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
 /// |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
 /// |[-+]?\.(?:inf|Inf|INF)
 /// |\.(?:nan|NaN|NAN)
@@ -180,8 +183,11 @@ fn is_float(v: &str) -> bool {
     }
     // second
     let mut c = Cur::new(v);
-    if c.eat(b'.') && c.eat_while(digit_) > 0 && exponent_then_end(&mut c) {
-        return true;
+    if c.eat(b'.') && c.eat_if(|b| b.is_ascii_digit()) {
+        c.eat_while(digit_);
+        if exponent_then_end(&mut c) {
+            return true;
+        }
     }
     // third
     let mut c = Cur::new(v);
@@ -710,6 +716,8 @@ mod tests {
             ("1.", Float),
             ("0.", Float),
             (".5", Float),
+            ("._", Str),
+            (".5_", Float),
             ("+.5", Str),
             ("1e3", Str),
             ("1.0e3", Str),
