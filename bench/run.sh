@@ -10,7 +10,8 @@
 # (N=1000), BENCH_SPAWNS (bare-spawn batch size), CHAOS_BENCH_VENV (the
 # reference's venv; default ${XDG_CACHE_HOME:-$HOME/.cache}/chaos-bench/ctk-venv),
 # PYTHON (interpreter for the venv and the script; default python3),
-# BENCH_SKIP_BUILD=1 (use target/release/chaos as it is).
+# BENCH_SKIP_BUILD=1 (use target/release/chaos as it is), BENCH_NICE (see
+# bench.py --help: e.g. -10 to shield the measurements on a busy machine).
 #
 # This is a benchmark, not a test: it prints figures and PASS/FAIL against the
 # project's targets, and exits 0 whatever they are (non-zero only if it could
@@ -28,8 +29,9 @@ venv="${CHAOS_BENCH_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/chaos-bench/ctk-venv}"
 
 say() { printf '[run.sh] %s\n' "$*" >&2; }
 
-# --- tools from Debian: hyperfine (bare-spawn cross-check) and nginx ---------
+# --- tools from Debian: hyperfine (bare-spawn cross-check), nginx, GNU time ---
 missing=()
+[ -x /usr/bin/time ] || missing+=(time)
 command -v hyperfine >/dev/null 2>&1 || missing+=(hyperfine)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 if [ "${#missing[@]}" -gt 0 ]; then

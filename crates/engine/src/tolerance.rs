@@ -115,7 +115,9 @@ fn mapping_tolerance(
                     value = parsed;
                 }
             }
-            let values = jp.find(&value);
+            let values = jp.try_find(&value).map_err(|e| {
+                ToleranceError(format!("JSON path {path} could not be evaluated: {e}"))
+            })?;
             let mut result = !values.is_empty();
             if let Some(count) = m.get("count") {
                 result = py_eq(&Value::from(values.len()), count);

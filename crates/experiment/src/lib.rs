@@ -16,6 +16,8 @@
 //!
 //! This crate does no I/O beyond reading local files and the environment.
 
+#![forbid(unsafe_code)]
+
 pub mod load;
 pub mod resolve;
 pub mod validate;
@@ -79,7 +81,8 @@ impl fmt::Display for DocPath {
                 PathSeg::Index(i) => write!(f, "[{i}]")?,
                 PathSeg::Key(k) => {
                     let plain = !k.is_empty()
-                        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                        && k.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
                     if plain {
                         if !first {
                             f.write_str(".")?;
@@ -123,7 +126,12 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic without a hint.
     pub fn new(path: DocPath, message: impl Into<String>) -> Self {
-        Diagnostic { path, message: message.into(), hint: None, location: None }
+        Diagnostic {
+            path,
+            message: message.into(),
+            hint: None,
+            location: None,
+        }
     }
 
     /// Adds a hint.
@@ -151,5 +159,11 @@ pub trait ProviderCheck {
 
     /// Checks one provider block of an activity named `activity_name`
     /// (`kind` is `probe` or `action`).
-    fn check(&self, provider_type: &str, provider: &Map<String, Value>, activity_name: &str, kind: &str) -> Vec<ProviderIssue>;
+    fn check(
+        &self,
+        provider_type: &str,
+        provider: &Map<String, Value>,
+        activity_name: &str,
+        kind: &str,
+    ) -> Vec<ProviderIssue>;
 }

@@ -44,10 +44,13 @@ impl Env for std::collections::HashMap<String, String> {
 }
 
 /// The message the reference raises for an unknown type name (§5.6).
-pub const UNKNOWN_TYPE_MESSAGE: &str = "variable type can only be: bool, str, int, float, bytes or json";
+pub const UNKNOWN_TYPE_MESSAGE: &str =
+    "variable type can only be: bool, str, int, float, bytes or json";
 
 /// The type names `env_var_type` and `--var name:type` accept (§5.6).
-pub const TYPE_NAMES: &[&str] = &["str", "string", "int", "integer", "float", "number", "bytes", "bool", "json"];
+pub const TYPE_NAMES: &[&str] = &[
+    "str", "string", "int", "integer", "float", "number", "bytes", "bool", "json",
+];
 
 /// Deepest nesting of secret mappings that is followed.
 const MAX_SECRET_DEPTH: usize = 64;
@@ -114,12 +117,17 @@ fn convert(value: &Value, ty: Option<&str>) -> Result<Value, ResolveError> {
 }
 
 /// The `key` of an `env` declaration.
-fn env_key<'a>(decl: &'a Map<String, Value>, what: &str) -> Result<&'a str, (DocPath, ResolveError)> {
+fn env_key<'a>(
+    decl: &'a Map<String, Value>,
+    what: &str,
+) -> Result<&'a str, (DocPath, ResolveError)> {
     match decl.get("key") {
         Some(Value::String(k)) => Ok(k),
         None => Err((
             DocPath::root(),
-            ResolveError::Invalid(format!("{what} read from the environment needs a `key` (the variable's name)")),
+            ResolveError::Invalid(format!(
+                "{what} read from the environment needs a `key` (the variable's name)"
+            )),
         )),
         Some(other) => Err((
             DocPath::root().key("key"),
@@ -133,7 +141,11 @@ fn env_key<'a>(decl: &'a Map<String, Value>, what: &str) -> Result<&'a str, (Doc
 
 /// Resolves one configuration value (already replaced by its var, if any).
 /// `Err` carries the place of the problem relative to the entry.
-fn config_entry(name: &str, value: &Value, env: &dyn Env) -> Result<Value, (DocPath, ResolveError)> {
+fn config_entry(
+    name: &str,
+    value: &Value,
+    env: &dyn Env,
+) -> Result<Value, (DocPath, ResolveError)> {
     let Value::Object(decl) = value else {
         return Ok(value.clone());
     };
@@ -147,18 +159,30 @@ fn config_entry(name: &str, value: &Value, env: &dyn Env) -> Result<Value, (DocP
         Some(v) => Value::String(v),
         None => match decl.get("default") {
             Some(d) => d.clone(),
-            None => return Err((DocPath::root().key("key"), ResolveError::MissingConfigEnv(key.to_string()))),
+            None => {
+                return Err((
+                    DocPath::root().key("key"),
+                    ResolveError::MissingConfigEnv(key.to_string()),
+                ))
+            }
         },
     };
-    let ty = type_name(decl.get("env_var_type")).map_err(|e| (DocPath::root().key("env_var_type"), e))?;
+    let ty = type_name(decl.get("env_var_type"))
+        .map_err(|e| (DocPath::root().key("env_var_type"), e))?;
     convert(&raw, ty).map_err(|e| (DocPath::root().key("env_var_type"), e))
 }
 
-fn block<'a>(declared: Option<&'a Value>, what: &str) -> Result<Option<&'a Map<String, Value>>, ResolveError> {
+fn block<'a>(
+    declared: Option<&'a Value>,
+    what: &str,
+) -> Result<Option<&'a Map<String, Value>>, ResolveError> {
     match declared {
         None => Ok(None),
         Some(Value::Object(m)) => Ok(Some(m)),
-        Some(other) => Err(ResolveError::Invalid(format!("{what} must be a mapping, not {}", describe(other)))),
+        Some(other) => Err(ResolveError::Invalid(format!(
+            "{what} must be a mapping, not {}",
+            describe(other)
+        ))),
     }
 }
 
@@ -190,12 +214,20 @@ pub fn configuration_problems(declared: Option<&Value>, env: &dyn Env) -> Vec<Re
     let declared = match block(declared, "the configuration") {
         Ok(Some(m)) => m,
         Ok(None) => return Vec::new(),
-        Err(error) => return vec![ResolveProblem { path: DocPath::root(), error }],
+        Err(error) => {
+            return vec![ResolveProblem {
+                path: DocPath::root(),
+                error,
+            }]
+        }
     };
     let mut out = Vec::new();
     for (key, value) in declared {
         if let Err((at, error)) = config_entry(key, value, env) {
-            out.push(ResolveProblem { path: DocPath::root().key(key).join(&at), error });
+            out.push(ResolveProblem {
+                path: DocPath::root().key(key).join(&at),
+                error,
+            });
         }
     }
     out
@@ -224,7 +256,10 @@ fn secrets_level(
         }
         let result = match decl.get("type").and_then(Value::as_str) {
             Some("env") => env_key(decl, &format!("secret '{}'", dotted(&here)))
-                .map_err(|(p, error)| ResolveProblem { path: here.join(&p), error })
+                .map_err(|(p, error)| ResolveProblem {
+                    path: here.join(&p),
+                    error,
+                })
                 .and_then(|k| match env.var(k) {
                     Some(v) => Ok(Value::String(v)),
                     None => Err(ResolveProblem {
@@ -232,12 +267,15 @@ fn secrets_level(
                         error: ResolveError::MissingSecretEnv(k.to_string()),
                     }),
                 }),
-            Some("vault") => {
-                Err(ResolveProblem { path: here.clone(), error: ResolveError::VaultUnsupported(dotted(&here)) })
-            }
+            Some("vault") => Err(ResolveProblem {
+                path: here.clone(),
+                error: ResolveError::VaultUnsupported(dotted(&here)),
+            }),
             _ if depth >= MAX_SECRET_DEPTH => Err(ResolveProblem {
                 path: here.clone(),
-                error: ResolveError::Invalid(format!("secrets are nested more than {MAX_SECRET_DEPTH} levels deep")),
+                error: ResolveError::Invalid(format!(
+                    "secrets are nested more than {MAX_SECRET_DEPTH} levels deep"
+                )),
             }),
             _ => secrets_level(decl, None, env, &here, depth + 1, problems).map(Value::Object),
         };
@@ -287,10 +325,22 @@ pub fn secrets_problems(declared: Option<&Value>, env: &dyn Env) -> Vec<ResolveP
     let declared = match block(declared, "the secrets") {
         Ok(Some(m)) => m,
         Ok(None) => return Vec::new(),
-        Err(error) => return vec![ResolveProblem { path: DocPath::root(), error }],
+        Err(error) => {
+            return vec![ResolveProblem {
+                path: DocPath::root(),
+                error,
+            }]
+        }
     };
     let mut out = Vec::new();
-    let _ = secrets_level(declared, None, env, &DocPath::root(), 0, &mut Some(&mut out));
+    let _ = secrets_level(
+        declared,
+        None,
+        env,
+        &DocPath::root(),
+        0,
+        &mut Some(&mut out),
+    );
     out
 }
 
@@ -313,8 +363,9 @@ pub struct Vars {
 /// The value is split from the name on the first `=`, the type from the
 /// name on the last `:`; types are those of §5.6.
 pub fn parse_var(spec: &str) -> Result<(String, Value), String> {
-    let (name, value) =
-        spec.split_once('=').ok_or_else(|| "not enough values to unpack (expected 2, got 1)".to_string())?;
+    let (name, value) = spec
+        .split_once('=')
+        .ok_or_else(|| "not enough values to unpack (expected 2, got 1)".to_string())?;
     let raw = Value::String(value.to_string());
     match name.rsplit_once(':') {
         None => Ok((name.to_string(), raw)),
@@ -331,7 +382,11 @@ pub fn parse_var(spec: &str) -> Result<(String, Value), String> {
 /// The message of a load error without its origin prefix.
 fn load_message(e: &LoadError) -> String {
     match e {
-        LoadError::Syntax { message, location: Some(l), .. } => format!("{message} (line {}, column {})", l.line, l.column),
+        LoadError::Syntax {
+            message,
+            location: Some(l),
+            ..
+        } => format!("{message} (line {}, column {})", l.line, l.column),
         LoadError::Syntax { message, .. } => message.clone(),
         other => other.to_string(),
     }
@@ -349,7 +404,8 @@ fn read_var_file(file: &Path, out: &mut Vars) {
         return;
     };
     let Ok(content) = String::from_utf8(bytes) else {
-        out.warnings.push(format!("{}: it is not UTF-8 text", cannot_read()));
+        out.warnings
+            .push(format!("{}: it is not UTF-8 text", cannot_read()));
         return;
     };
     if content.is_empty() {
@@ -365,7 +421,10 @@ fn read_var_file(file: &Path, out: &mut Vars) {
         match Document::parse(content.as_bytes(), format, &shown) {
             Ok(doc) => data = Some(doc.value),
             Err(e) => {
-                out.warnings.push(format!("Failed to parse variable file '{shown}': {}", load_message(&e)));
+                out.warnings.push(format!(
+                    "Failed to parse variable file '{shown}': {}",
+                    load_message(&e)
+                ));
                 return;
             }
         }
@@ -384,7 +443,10 @@ fn merge_var_data(data: &Value, shown: &str, out: &mut Vars) {
         ));
         return;
     };
-    for (section, target) in [("configuration", &mut out.configuration), ("secrets", &mut out.secrets)] {
+    for (section, target) in [
+        ("configuration", &mut out.configuration),
+        ("secrets", &mut out.secrets),
+    ] {
         match m.get(section) {
             None | Some(Value::Null) => {}
             Some(Value::Object(vals)) => {
@@ -449,7 +511,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn map(v: Value) -> Map<String, Value> {
@@ -471,7 +536,9 @@ mod tests {
     fn configuration_must_be_a_mapping() {
         for bad in [json!([]), json!(null), json!("x"), json!(1)] {
             let e = load_configuration(Some(&bad), &none(), &env(&[])).unwrap_err();
-            assert!(matches!(e, ResolveError::Invalid(ref m) if m.starts_with("the configuration must be a mapping")));
+            assert!(
+                matches!(e, ResolveError::Invalid(ref m) if m.starts_with("the configuration must be a mapping"))
+            );
             let p = configuration_problems(Some(&bad), &env(&[]));
             assert_eq!(p.len(), 1);
             assert_eq!(p[0].path, DocPath::root());
@@ -481,7 +548,10 @@ mod tests {
     #[test]
     fn inline_values_are_kept_as_is() {
         let c = json!({"a": 1, "b": "x", "c": [1, 2], "d": {"nested": {"k": true}}, "e": null});
-        assert_eq!(load_configuration(Some(&c), &none(), &env(&[])).unwrap(), map(c.clone()));
+        assert_eq!(
+            load_configuration(Some(&c), &none(), &env(&[])).unwrap(),
+            map(c.clone())
+        );
     }
 
     #[test]
@@ -495,7 +565,8 @@ mod tests {
             "f": {"type": "env", "key": "EMPTY", "default": "unused"},
             "g": {"type": "env", "key": "EMPTY"},
         });
-        let got = load_configuration(Some(&c), &none(), &env(&[("A", "hello"), ("EMPTY", "")])).unwrap();
+        let got =
+            load_configuration(Some(&c), &none(), &env(&[("A", "hello"), ("EMPTY", "")])).unwrap();
         assert_eq!(
             Value::Object(got),
             json!({"a": "hello", "b": "fallback", "c": "hello", "d": null, "e": "", "f": "", "g": ""})
@@ -540,14 +611,20 @@ mod tests {
         }
         // null: no conversion
         let c = json!({"a": {"type": "env", "key": "A", "env_var_type": null}});
-        assert_eq!(load_configuration(Some(&c), &none(), &env(&[("A", "1")])).unwrap()["a"], json!("1"));
+        assert_eq!(
+            load_configuration(Some(&c), &none(), &env(&[("A", "1")])).unwrap()["a"],
+            json!("1")
+        );
     }
 
     #[test]
     fn env_var_type_str_keeps_the_text() {
         for t in ["str", "string"] {
             let c = json!({"a": {"type": "env", "key": "A", "env_var_type": t}});
-            assert_eq!(load_configuration(Some(&c), &none(), &env(&[("A", "42")])).unwrap()["a"], json!("42"));
+            assert_eq!(
+                load_configuration(Some(&c), &none(), &env(&[("A", "42")])).unwrap()["a"],
+                json!("42")
+            );
         }
     }
 
@@ -564,10 +641,18 @@ mod tests {
         let got = load_configuration(
             Some(&c),
             &none(),
-            &env(&[("I", "42"), ("F", "2.5"), ("B", "no"), ("J", "{\"a\": [1, 2]}")]),
+            &env(&[
+                ("I", "42"),
+                ("F", "2.5"),
+                ("B", "no"),
+                ("J", "{\"a\": [1, 2]}"),
+            ]),
         )
         .unwrap();
-        assert_eq!(Value::Object(got), json!({"i": 42, "f": 2.5, "b": false, "j": {"a": [1, 2]}, "d": 5}));
+        assert_eq!(
+            Value::Object(got),
+            json!({"i": 42, "f": 2.5, "b": false, "j": {"a": [1, 2]}, "d": 5})
+        );
     }
 
     #[test]
@@ -576,7 +661,10 @@ mod tests {
             "dyn": {"type": "probe", "name": "p", "provider": {"type": "python", "module": "m", "func": "f"}},
             "weird": {"type": 5, "key": "X"},
         });
-        assert_eq!(load_configuration(Some(&c), &none(), &env(&[])).unwrap(), map(c.clone()));
+        assert_eq!(
+            load_configuration(Some(&c), &none(), &env(&[])).unwrap(),
+            map(c.clone())
+        );
     }
 
     #[test]
@@ -593,7 +681,10 @@ mod tests {
             "undeclared": "zzz",
         }));
         let got = load_configuration(Some(&c), &vars, &env(&[("PWD_LIKE", "/here")])).unwrap();
-        assert_eq!(Value::Object(got), json!({"inline": "cli", "from_env": 7, "defaulted": "/here"}));
+        assert_eq!(
+            Value::Object(got),
+            json!({"inline": "cli", "from_env": 7, "defaulted": "/here"})
+        );
     }
 
     // ------------------------------------------------------------ secrets
@@ -619,15 +710,24 @@ mod tests {
     #[test]
     fn secret_env_has_no_default_nor_conversion() {
         let s = json!({"app": {"n": {"type": "env", "key": "N", "default": "1", "env_var_type": "int"}}});
-        assert_eq!(load_secrets(Some(&s), &none(), &env(&[("N", "5")])).unwrap()["app"]["n"], json!("5"));
+        assert_eq!(
+            load_secrets(Some(&s), &none(), &env(&[("N", "5")])).unwrap()["app"]["n"],
+            json!("5")
+        );
         let e = load_secrets(Some(&s), &none(), &env(&[])).unwrap_err();
-        assert_eq!(e.to_string(), "Secrets make reference to an environment key that does not exist: N");
+        assert_eq!(
+            e.to_string(),
+            "Secrets make reference to an environment key that does not exist: N"
+        );
     }
 
     #[test]
     fn secret_env_declared_as_a_scope_gives_a_string_scope() {
         let s = json!({"tok": {"type": "env", "key": "T"}});
-        assert_eq!(Value::Object(load_secrets(Some(&s), &none(), &env(&[("T", "v")])).unwrap()), json!({"tok": "v"}));
+        assert_eq!(
+            Value::Object(load_secrets(Some(&s), &none(), &env(&[("T", "v")])).unwrap()),
+            json!({"tok": "v"})
+        );
     }
 
     #[test]
@@ -637,9 +737,14 @@ mod tests {
             "other": {"k": "v"},
             "flat": "x",
         });
-        let vars = map(json!({"aws": {"api_token": "x"}, "k": "ignored", "flat": "ignored", "other": null}));
+        let vars = map(
+            json!({"aws": {"api_token": "x"}, "k": "ignored", "flat": "ignored", "other": null}),
+        );
         let got = load_secrets(Some(&s), &vars, &env(&[])).unwrap();
-        assert_eq!(Value::Object(got), json!({"aws": {"api_token": "x"}, "other": {"k": "v"}, "flat": "x"}));
+        assert_eq!(
+            Value::Object(got),
+            json!({"aws": {"api_token": "x"}, "other": {"k": "v"}, "flat": "x"})
+        );
     }
 
     #[test]
@@ -681,20 +786,41 @@ mod tests {
 
     #[test]
     fn parse_var_plain_and_typed() {
-        assert_eq!(parse_var("name=value").unwrap(), ("name".into(), json!("value")));
+        assert_eq!(
+            parse_var("name=value").unwrap(),
+            ("name".into(), json!("value"))
+        );
         assert_eq!(parse_var("a=b=c").unwrap(), ("a".into(), json!("b=c")));
-        assert_eq!(parse_var("todo:str=stuff").unwrap(), ("todo".into(), json!("stuff")));
-        assert_eq!(parse_var("todo:string=stuff").unwrap(), ("todo".into(), json!("stuff")));
-        assert_eq!(parse_var("url=http://x:80/").unwrap(), ("url".into(), json!("http://x:80/")));
+        assert_eq!(
+            parse_var("todo:str=stuff").unwrap(),
+            ("todo".into(), json!("stuff"))
+        );
+        assert_eq!(
+            parse_var("todo:string=stuff").unwrap(),
+            ("todo".into(), json!("stuff"))
+        );
+        assert_eq!(
+            parse_var("url=http://x:80/").unwrap(),
+            ("url".into(), json!("http://x:80/"))
+        );
         assert_eq!(parse_var("empty=").unwrap(), ("empty".into(), json!("")));
         assert_eq!(parse_var("a:b:str=v").unwrap(), ("a:b".into(), json!("v")));
     }
 
     #[test]
     fn parse_var_errors() {
-        assert_eq!(parse_var("todo").unwrap_err(), "not enough values to unpack (expected 2, got 1)");
-        assert_eq!(parse_var("todo/stuff").unwrap_err(), "not enough values to unpack (expected 2, got 1)");
-        assert_eq!(parse_var("todo:object=stuff").unwrap_err(), UNKNOWN_TYPE_MESSAGE);
+        assert_eq!(
+            parse_var("todo").unwrap_err(),
+            "not enough values to unpack (expected 2, got 1)"
+        );
+        assert_eq!(
+            parse_var("todo/stuff").unwrap_err(),
+            "not enough values to unpack (expected 2, got 1)"
+        );
+        assert_eq!(
+            parse_var("todo:object=stuff").unwrap_err(),
+            UNKNOWN_TYPE_MESSAGE
+        );
         assert_eq!(parse_var("todo:=stuff").unwrap_err(), UNKNOWN_TYPE_MESSAGE);
         assert_eq!(parse_var("a:str:x=1").unwrap_err(), UNKNOWN_TYPE_MESSAGE);
     }
@@ -703,10 +829,22 @@ mod tests {
     fn parse_var_converts() {
         // relies on chaos_pyvalue::convert
         assert_eq!(parse_var("age:int=45").unwrap(), ("age".into(), json!(45)));
-        assert_eq!(parse_var("age:integer=45").unwrap(), ("age".into(), json!(45)));
-        assert_eq!(parse_var("age:float=45").unwrap(), ("age".into(), json!(45.0)));
-        assert_eq!(parse_var("flag:bool=true").unwrap(), ("flag".into(), json!(true)));
-        assert_eq!(parse_var("data:json={\"b\": [1, 2]}").unwrap(), ("data".into(), json!({"b": [1, 2]})));
+        assert_eq!(
+            parse_var("age:integer=45").unwrap(),
+            ("age".into(), json!(45))
+        );
+        assert_eq!(
+            parse_var("age:float=45").unwrap(),
+            ("age".into(), json!(45.0))
+        );
+        assert_eq!(
+            parse_var("flag:bool=true").unwrap(),
+            ("flag".into(), json!(true))
+        );
+        assert_eq!(
+            parse_var("data:json={\"b\": [1, 2]}").unwrap(),
+            ("data".into(), json!({"b": [1, 2]}))
+        );
         assert!(parse_var("age:int=abc").is_err());
     }
 
@@ -747,8 +885,14 @@ mod tests {
 
     #[test]
     fn later_files_win_shallowly() {
-        let a = temp_file("a.json", r#"{"configuration": {"x": 1, "y": 1}, "secrets": {"s": {"a": 1, "b": 2}}}"#);
-        let b = temp_file("b.json", r#"{"configuration": {"y": 2}, "secrets": {"s": {"a": 3}}}"#);
+        let a = temp_file(
+            "a.json",
+            r#"{"configuration": {"x": 1, "y": 1}, "secrets": {"s": {"a": 1, "b": 2}}}"#,
+        );
+        let b = temp_file(
+            "b.json",
+            r#"{"configuration": {"y": 2}, "secrets": {"s": {"a": 3}}}"#,
+        );
         let v = merge_vars(&[], &[a, b]);
         assert_eq!(Value::Object(v.configuration), json!({"x": 1, "y": 2}));
         assert_eq!(Value::Object(v.secrets), json!({"s": {"a": 3}}));
@@ -756,7 +900,10 @@ mod tests {
 
     #[test]
     fn null_sections_are_ignored() {
-        let f = temp_file("n.json", r#"{"configuration": null, "secrets": {"s": {"k": 1}}}"#);
+        let f = temp_file(
+            "n.json",
+            r#"{"configuration": null, "secrets": {"s": {"k": 1}}}"#,
+        );
         let v = merge_vars(&[], &[f]);
         assert!(v.configuration.is_empty());
         assert_eq!(v.secrets.len(), 1);
@@ -788,7 +935,10 @@ mod tests {
     fn dotenv_bad_lines_are_warnings() {
         let f = temp_file("vars.env", "A=1\nno equals sign\n=value\nB=2\n");
         let v = merge_vars(&[], &[f]);
-        assert_eq!(v.env, vec![("A".into(), "1".into()), ("B".into(), "2".into())]);
+        assert_eq!(
+            v.env,
+            vec![("A".into(), "1".into()), ("B".into(), "2".into())]
+        );
         assert_eq!(v.warnings.len(), 2);
         assert!(v.warnings[0].starts_with("Invalid line 2 in var file"));
     }
@@ -813,10 +963,19 @@ mod tests {
         let missing = std::env::temp_dir().join("chaos-resolve-definitely-missing.json");
         let bad = temp_file("bad.json", "{ nope");
         let list = temp_file("list.json", "[1, 2]");
-        let v = merge_vars(&[("k".into(), json!("v"))], &[missing.clone(), bad.clone(), list]);
-        assert_eq!(v.warnings[0], format!("Cannot read var file '{}'", missing.display()));
+        let v = merge_vars(
+            &[("k".into(), json!("v"))],
+            &[missing.clone(), bad.clone(), list],
+        );
+        assert_eq!(
+            v.warnings[0],
+            format!("Cannot read var file '{}'", missing.display())
+        );
         assert!(
-            v.warnings[1].starts_with(&format!("Failed to parse variable file '{}': ", bad.display())),
+            v.warnings[1].starts_with(&format!(
+                "Failed to parse variable file '{}': ",
+                bad.display()
+            )),
             "{}",
             v.warnings[1]
         );
@@ -828,14 +987,20 @@ mod tests {
     fn directory_cannot_be_read() {
         let f = temp_file("x.json", "{}");
         let dir = f.parent().unwrap().to_path_buf();
-        let v = merge_vars(&[], &[dir.clone()]);
-        assert_eq!(v.warnings, vec![format!("Cannot read var file '{}'", dir.display())]);
+        let v = merge_vars(&[], std::slice::from_ref(&dir));
+        assert_eq!(
+            v.warnings,
+            vec![format!("Cannot read var file '{}'", dir.display())]
+        );
     }
 
     #[test]
     fn yaml_var_files() {
         // needs the YAML loader (load.rs)
-        let f = temp_file("vars.yaml", "configuration:\n  a: 1\nsecrets:\n  s:\n    k: v\n");
+        let f = temp_file(
+            "vars.yaml",
+            "configuration:\n  a: 1\nsecrets:\n  s:\n    k: v\n",
+        );
         let v = merge_vars(&[], &[f]);
         assert!(v.warnings.is_empty(), "{:?}", v.warnings);
         assert_eq!(Value::Object(v.configuration), json!({"a": 1}));

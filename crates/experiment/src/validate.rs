@@ -73,7 +73,8 @@ const TOLERANCE_TYPE_MESSAGE: &str = "hypothesis probe tolerance must either be 
      argument called `value` with the value of the probe itself to be validated";
 
 /// The reference's deprecation message for dict `arguments` of a process provider.
-pub const DEPRECATED_DICT_ARGS: &str = "Process arguments should now be a list to keep the ordering of the arguments. \
+pub const DEPRECATED_DICT_ARGS: &str =
+    "Process arguments should now be a list to keep the ordering of the arguments. \
      Dictionary arguments are deprecated for process activities.";
 
 /// The reference's deprecation message for a vault secret with `key` but no `path`.
@@ -86,7 +87,12 @@ pub fn validate(doc: &Document, providers: &dyn ProviderCheck, env: &dyn Env) ->
     let mut known = providers.known_types();
     known.sort();
     known.dedup();
-    let mut cx = Cx { providers, env, known, v: Validation::default() };
+    let mut cx = Cx {
+        providers,
+        env,
+        known,
+        v: Validation::default(),
+    };
     cx.experiment(&doc.value);
     let mut v = cx.v;
     doc.locate_all(&mut v.errors);
@@ -122,7 +128,9 @@ fn depth_over(v: &Value, limit: usize) -> bool {
 fn show(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
-        Value::Array(_) | Value::Object(_) if depth_over(v, 16) => format!("<{} nested too deeply to show>", describe(v)),
+        Value::Array(_) | Value::Object(_) if depth_over(v, 16) => {
+            format!("<{} nested too deeply to show>", describe(v))
+        }
         _ => {
             let s = py_str(v);
             if s.chars().count() > 200 {
@@ -204,7 +212,11 @@ impl Cx<'_> {
         };
 
         if !truthy(exp.get("title")) {
-            self.error(top.key("title"), "experiment requires a title", Some("add a non-empty `title`".into()));
+            self.error(
+                top.key("title"),
+                "experiment requires a title",
+                Some("add a non-empty `title`".into()),
+            );
         }
         if !truthy(exp.get("description")) {
             self.error(
@@ -244,14 +256,20 @@ impl Cx<'_> {
     }
 
     fn tags(&mut self, tags: Option<&Value>) {
-        let Some(tags) = tags.filter(|t| py_truthy(t)) else { return };
+        let Some(tags) = tags.filter(|t| py_truthy(t)) else {
+            return;
+        };
         let path = DocPath::root().key("tags");
         let message = "experiment tags must be a non-empty string";
         match tags {
             Value::Array(list) => {
                 for (i, t) in list.iter().enumerate() {
                     if !matches!(t, Value::String(s) if !s.is_empty()) {
-                        self.error(path.index(i), message, Some("each tag must be a non-empty string".into()));
+                        self.error(
+                            path.index(i),
+                            message,
+                            Some("each tag must be a non-empty string".into()),
+                        );
                     }
                 }
             }
@@ -264,7 +282,11 @@ impl Cx<'_> {
             // the reference iterates a mapping's keys
             Value::Object(m) => {
                 if m.keys().any(String::is_empty) {
-                    self.error(path.clone(), message, Some("write the tags as a list of non-empty strings".into()));
+                    self.error(
+                        path.clone(),
+                        message,
+                        Some("write the tags as a list of non-empty strings".into()),
+                    );
                 } else {
                     self.warn(
                         path,
@@ -275,19 +297,27 @@ impl Cx<'_> {
             }
             other => self.error(
                 path,
-                format!("experiment tags must be a list of strings, not {}", describe(other)),
+                format!(
+                    "experiment tags must be a list of strings, not {}",
+                    describe(other)
+                ),
                 Some("write the tags as a list of non-empty strings".into()),
             ),
         }
     }
 
     fn extensions(&mut self, exts: Option<&Value>) {
-        let Some(exts) = exts.filter(|e| py_truthy(e)) else { return };
+        let Some(exts) = exts.filter(|e| py_truthy(e)) else {
+            return;
+        };
         let path = DocPath::root().key("extensions");
         let Value::Array(list) = exts else {
             self.error(
                 path,
-                format!("extensions must be a list of mappings, not {}", describe(exts)),
+                format!(
+                    "extensions must be a list of mappings, not {}",
+                    describe(exts)
+                ),
                 Some("write `extensions` as a list, each entry with a `name`".into()),
             );
             return;
@@ -312,7 +342,10 @@ impl Cx<'_> {
                 Some(other) => self.error(
                     p.key("name"),
                     "All extensions require a non-empty name",
-                    Some(format!("the name must be a string, not {}", describe(other))),
+                    Some(format!(
+                        "the name must be a string, not {}",
+                        describe(other)
+                    )),
                 ),
             }
         }
@@ -322,9 +355,9 @@ impl Cx<'_> {
         let base = DocPath::root().key("configuration");
         for p in resolve::configuration_problems(declared, self.env) {
             let hint = match &p.error {
-                ResolveError::MissingConfigEnv(k) => {
-                    Some(format!("set the environment variable `{k}`, or give this entry a `default`"))
-                }
+                ResolveError::MissingConfigEnv(k) => Some(format!(
+                    "set the environment variable `{k}`, or give this entry a `default`"
+                )),
                 ResolveError::Conversion(m) if m == resolve::UNKNOWN_TYPE_MESSAGE => {
                     Some("use one of: str, int, float, bytes, bool, json".into())
                 }
@@ -390,13 +423,20 @@ impl Cx<'_> {
         let Value::Object(h) = hypo else {
             self.error(
                 path,
-                format!("the steady-state hypothesis must be a mapping, not {}", describe(hypo)),
+                format!(
+                    "the steady-state hypothesis must be a mapping, not {}",
+                    describe(hypo)
+                ),
                 Some("give it a `title` and a list of `probes`, or remove it".into()),
             );
             return None;
         };
         if !truthy(h.get("title")) {
-            self.error(path.key("title"), "hypothesis requires a title", Some("add a non-empty `title`".into()));
+            self.error(
+                path.key("title"),
+                "hypothesis requires a title",
+                Some("add a non-empty `title`".into()),
+            );
         }
         match h.get("probes") {
             Some(Value::Array(probes)) => {
@@ -423,7 +463,10 @@ impl Cx<'_> {
             }
             Some(v) if py_truthy(v) => self.error(
                 path.key("probes"),
-                format!("hypothesis probes must be a list of probes, not {}", describe(v)),
+                format!(
+                    "hypothesis probes must be a list of probes, not {}",
+                    describe(v)
+                ),
                 Some("write `probes` as a list".into()),
             ),
             _ => {}
@@ -457,10 +500,17 @@ impl Cx<'_> {
             Some("jsonpath") => self.jsonpath_tolerance(path, m),
             Some("range") => self.range_tolerance(path, m),
             _ => {
-                let at = if m.contains_key("type") { path.key("type") } else { path.clone() };
+                let at = if m.contains_key("type") {
+                    path.key("type")
+                } else {
+                    path.clone()
+                };
                 self.error(
                     at,
-                    format!("hypothesis probe tolerance type '{}' is unsupported", show_opt(m.get("type"))),
+                    format!(
+                        "hypothesis probe tolerance type '{}' is unsupported",
+                        show_opt(m.get("type"))
+                    ),
                     Some("use one of: probe, regex, jsonpath, range".into()),
                 );
             }
@@ -480,7 +530,10 @@ impl Cx<'_> {
         let Value::String(p) = pattern else {
             self.error(
                 at,
-                format!("hypothesis probe tolerance pattern {} has an invalid type", show(pattern)),
+                format!(
+                    "hypothesis probe tolerance pattern {} has an invalid type",
+                    show(pattern)
+                ),
                 Some("the pattern must be a string".into()),
             );
             return;
@@ -518,7 +571,10 @@ impl Cx<'_> {
         let Value::String(raw) = jp else {
             self.error(
                 at,
-                format!("hypothesis probe tolerance JSON path {} has an invalid type", show(jp)),
+                format!(
+                    "hypothesis probe tolerance JSON path {} has an invalid type",
+                    show(jp)
+                ),
                 Some("the path must be a string".into()),
             );
             return;
@@ -540,7 +596,11 @@ impl Cx<'_> {
             } else {
                 e.to_string()
             };
-            self.error(at, format!("hypothesis probe tolerance JSON path {p} is invalid"), Some(hint));
+            self.error(
+                at,
+                format!("hypothesis probe tolerance JSON path {p} is invalid"),
+                Some(hint),
+            );
         }
     }
 
@@ -606,7 +666,9 @@ impl Cx<'_> {
             self.error(
                 path.key("ref"),
                 "reference to activity must be non-empty strings",
-                Some("set `ref` to the `name` of a method activity or of a hypothesis probe".into()),
+                Some(
+                    "set `ref` to the `name` of a method activity or of a hypothesis probe".into(),
+                ),
             );
             return false;
         }
@@ -677,7 +739,10 @@ impl Cx<'_> {
         let at = path.key("provider");
         let provider = match provider {
             p if !truthy(p) => {
-                let hint = format!("add a `provider` mapping with a `type` ({})", self.provider_types_hint());
+                let hint = format!(
+                    "add a `provider` mapping with a `type` ({})",
+                    self.provider_types_hint()
+                );
                 self.error(at, "an activity requires a provider", Some(hint));
                 return None;
             }
@@ -685,7 +750,10 @@ impl Cx<'_> {
             Some(other) => {
                 self.error(
                     at,
-                    format!("an activity's provider must be a mapping, not {}", describe(other)),
+                    format!(
+                        "an activity's provider must be a mapping, not {}",
+                        describe(other)
+                    ),
                     Some("write the provider as a mapping with a `type`".into()),
                 );
                 return None;
@@ -698,10 +766,16 @@ impl Cx<'_> {
                 self.error(at.key("type"), "a provider must have a type", Some(hint));
                 None
             }
-            Some(Value::String(t)) if self.known.iter().any(|k| k == t) => Some((t.as_str(), provider)),
+            Some(Value::String(t)) if self.known.iter().any(|k| k == t) => {
+                Some((t.as_str(), provider))
+            }
             t => {
                 let hint = self.provider_types_hint();
-                self.error(at.key("type"), format!("unknown provider type '{}'", show_opt(t)), Some(hint));
+                self.error(
+                    at.key("type"),
+                    format!("unknown provider type '{}'", show_opt(t)),
+                    Some(hint),
+                );
                 None
             }
         }
@@ -755,7 +829,10 @@ impl Cx<'_> {
             Some(other) => {
                 self.error(
                     path,
-                    format!("the experiment's method must be a list of activities, not {}", describe(other)),
+                    format!(
+                        "the experiment's method must be a list of activities, not {}",
+                        describe(other)
+                    ),
                     Some("write `method` as a list (it may be empty)".into()),
                 );
                 return;
@@ -767,7 +844,9 @@ impl Cx<'_> {
             if !self.activity(&p, act) {
                 continue;
             }
-            let Some(Value::String(r)) = act.get("ref") else { continue };
+            let Some(Value::String(r)) = act.get("ref") else {
+                continue;
+            };
             if r.is_empty() || cache.contains(r.as_str()) {
                 continue;
             }
@@ -794,7 +873,10 @@ impl Cx<'_> {
             other => {
                 self.error(
                     path,
-                    format!("rollbacks must be a list of activities, not {}", describe(other)),
+                    format!(
+                        "rollbacks must be a list of activities, not {}",
+                        describe(other)
+                    ),
                     Some("write `rollbacks` as a list, or remove it".into()),
                 );
                 None
@@ -802,9 +884,15 @@ impl Cx<'_> {
         }
     }
 
-    fn deprecations(&mut self, activities: &[(DocPath, &Map<String, Value>)], secrets: Option<&Value>) {
+    fn deprecations(
+        &mut self,
+        activities: &[(DocPath, &Map<String, Value>)],
+        secrets: Option<&Value>,
+    ) {
         for (p, a) in activities {
-            let Some(Value::Object(provider)) = a.get("provider") else { continue };
+            let Some(Value::Object(provider)) = a.get("provider") else {
+                continue;
+            };
             if provider.get("type").and_then(Value::as_str) == Some("process")
                 && matches!(provider.get("arguments"), Some(Value::Object(_)))
             {
@@ -815,7 +903,9 @@ impl Cx<'_> {
                 );
             }
         }
-        let Some(Value::Object(scopes)) = secrets else { return };
+        let Some(Value::Object(scopes)) = secrets else {
+            return;
+        };
         for (scope, keys) in scopes {
             let Value::Object(keys) = keys else { continue };
             for (key, value) in keys {
@@ -842,9 +932,13 @@ impl Cx<'_> {
     ) {
         let top = DocPath::root();
         let mut all: Vec<(DocPath, &Value)> = Vec::new();
-        let mut lists: Vec<(DocPath, Option<&Value>)> = vec![(top.key("controls"), exp.get("controls"))];
+        let mut lists: Vec<(DocPath, Option<&Value>)> =
+            vec![(top.key("controls"), exp.get("controls"))];
         if let Some(Value::Object(h)) = hypothesis {
-            lists.push((top.key("steady-state-hypothesis").key("controls"), h.get("controls")));
+            lists.push((
+                top.key("steady-state-hypothesis").key("controls"),
+                h.get("controls"),
+            ));
         }
         for (p, a) in activities {
             lists.push((p.key("controls"), a.get("controls")));
@@ -857,8 +951,13 @@ impl Cx<'_> {
                 }
                 Some(other) => self.error(
                     p,
-                    format!("controls must be a list of controls, not {}", describe(other)),
-                    Some("write `controls` as a list of mappings with `name` and `provider`".into()),
+                    format!(
+                        "controls must be a list of controls, not {}",
+                        describe(other)
+                    ),
+                    Some(
+                        "write `controls` as a list of mappings with `name` and `provider`".into(),
+                    ),
                 ),
             }
         }
@@ -893,7 +992,11 @@ impl Cx<'_> {
                 }
             }
             let Some(name) = c.get("name") else {
-                self.error(p.clone(), "A control must have a `name` property", Some("add a `name`".into()));
+                self.error(
+                    p.clone(),
+                    "A control must have a `name` property",
+                    Some("add a `name`".into()),
+                );
                 continue;
             };
             let name = show(name);
@@ -917,7 +1020,10 @@ impl Cx<'_> {
             let Value::Object(provider) = provider else {
                 self.error(
                     p.key("provider"),
-                    format!("Control '{name}' provider must be a mapping, not {}", describe(provider)),
+                    format!(
+                        "Control '{name}' provider must be a mapping, not {}",
+                        describe(provider)
+                    ),
                     Some("write e.g. `provider: {type: python, module: <dotted.module>}`".into()),
                 );
                 continue;
@@ -945,7 +1051,9 @@ impl Cx<'_> {
     }
 
     fn runtime(&mut self, runtime: Option<&Value>) {
-        let Some(rt) = runtime.filter(|r| py_truthy(r)) else { return };
+        let Some(rt) = runtime.filter(|r| py_truthy(r)) else {
+            return;
+        };
         let path = DocPath::root().key("runtime");
         let Value::Object(rt) = rt else {
             self.error(
@@ -955,35 +1063,48 @@ impl Cx<'_> {
             );
             return;
         };
-        for (section, allowed) in [("rollbacks", ROLLBACK_STRATEGIES), ("hypothesis", HYPOTHESIS_STRATEGIES)] {
+        for (section, allowed) in [
+            ("rollbacks", ROLLBACK_STRATEGIES),
+            ("hypothesis", HYPOTHESIS_STRATEGIES),
+        ] {
             let p = path.key(section);
             match rt.get(section) {
                 None => {}
                 Some(Value::Object(s)) => match s.get("strategy") {
                     None => {}
-                    Some(Value::String(x)) if allowed.contains(&x.as_str()) => {
-                        if x == "continously" {
-                            self.warn(
-                                p.key("strategy"),
-                                "the hypothesis strategy 'continously' is deprecated",
-                                Some("use `continuously`".into()),
-                            );
-                        }
-                    }
+                    Some(Value::String(x)) if section == "hypothesis" && x == "continously" => self
+                        .warn(
+                            p.key("strategy"),
+                            "the hypothesis strategy 'continously' is deprecated",
+                            Some("use `continuously`".into()),
+                        ),
+                    Some(Value::String(x)) if allowed.contains(&x.as_str()) => {}
                     Some(other) => self.error(
                         p.key("strategy"),
                         "Unknown strategy",
                         Some(format!(
                             "'{}' is not a {} strategy; use one of: {}",
                             show(other),
-                            if section == "rollbacks" { "rollback" } else { "hypothesis" },
-                            allowed.iter().filter(|s| **s != "continously").copied().collect::<Vec<_>>().join(", ")
+                            if section == "rollbacks" {
+                                "rollback"
+                            } else {
+                                "hypothesis"
+                            },
+                            allowed
+                                .iter()
+                                .filter(|s| **s != "continously")
+                                .copied()
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         )),
                     ),
                 },
                 Some(other) => self.error(
                     p,
-                    format!("runtime.{section} must be a mapping, not {}", describe(other)),
+                    format!(
+                        "runtime.{section} must be a mapping, not {}",
+                        describe(other)
+                    ),
                     Some(format!("write e.g. `{section}: {{strategy: default}}`")),
                 ),
             }
@@ -993,7 +1114,10 @@ impl Cx<'_> {
 
 /// The mappings of a list, with their paths.
 fn objects<'v>(path: &DocPath, list: &'v [Value]) -> Vec<(DocPath, &'v Map<String, Value>)> {
-    list.iter().enumerate().filter_map(|(i, v)| v.as_object().map(|m| (path.index(i), m))).collect()
+    list.iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.as_object().map(|m| (path.index(i), m)))
+        .collect()
 }
 
 /// The names a method `ref` may point to: method activities, then
@@ -1022,7 +1146,8 @@ fn reference_hint(exp: &Map<String, Value>, r: &str, cache: &HashSet<&str>) -> S
     let in_rollbacks = matches!(exp.get("rollbacks"), Some(Value::Array(rb))
         if rb.iter().any(|a| a.get("name").and_then(Value::as_str) == Some(r)));
     if in_rollbacks {
-        return "rollbacks cannot be referenced: only method activities and hypothesis probes can".into();
+        return "rollbacks cannot be referenced: only method activities and hypothesis probes can"
+            .into();
     }
     if cache.is_empty() {
         return "no method activity or hypothesis probe has a name to refer to".into();
@@ -1031,5 +1156,9 @@ fn reference_hint(exp: &Map<String, Value>, r: &str, cache: &HashSet<&str>) -> S
     names.sort_unstable();
     let more = names.len() > 10;
     names.truncate(10);
-    format!("refer to one of: {}{}", names.join(", "), if more { ", ..." } else { "" })
+    format!(
+        "refer to one of: {}{}",
+        names.join(", "),
+        if more { ", ..." } else { "" }
+    )
 }

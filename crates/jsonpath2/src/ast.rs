@@ -85,7 +85,10 @@ pub(crate) enum Operand {
     /// A literal. `big_int` is set, saturated, for an integer literal too
     /// large for a JSON number of this crate (stored as a float in `value`):
     /// function arguments still treat it as a (Python) int.
-    Literal { value: Value, big_int: Option<i64> },
+    Literal {
+        value: Value,
+        big_int: Option<i64>,
+    },
 }
 
 /// A comparison operator.

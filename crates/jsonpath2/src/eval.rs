@@ -65,7 +65,10 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     pub(crate) fn new(limit: u64) -> Ctx {
-        Ctx { remaining: limit, limit }
+        Ctx {
+            remaining: limit,
+            limit,
+        }
     }
 
     fn remaining(&self) -> u64 {
@@ -350,7 +353,10 @@ fn slice_indices(
 fn py_int(v: &Value) -> Option<i128> {
     match v {
         Value::Bool(b) => Some(i128::from(*b)),
-        Value::Number(n) => n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from)),
+        Value::Number(n) => n
+            .as_i64()
+            .map(i128::from)
+            .or_else(|| n.as_u64().map(i128::from)),
         _ => None,
     }
 }
@@ -370,7 +376,10 @@ fn call<'a>(
     for arg in args {
         let mut options = Vec::new();
         match arg {
-            Operand::Literal { value: lit, big_int } => {
+            Operand::Literal {
+                value: lit,
+                big_int,
+            } => {
                 options.push(big_int.map(i128::from).or_else(|| py_int(lit)));
             }
             Operand::Path(path) => {
@@ -411,7 +420,12 @@ fn call<'a>(
 
 /// One call of `func` on `value`; `ints` holds each argument as a Python
 /// int, if it is one.
-fn apply(func: Func, ints: &[Option<i128>], value: &Value, ctx: &mut Ctx) -> Result<Option<Value>, EvalError> {
+fn apply(
+    func: Func,
+    ints: &[Option<i128>],
+    value: &Value,
+    ctx: &mut Ctx,
+) -> Result<Option<Value>, EvalError> {
     let args = ints;
     Ok(match (func, value) {
         (Func::Length, Value::Array(items)) if args.is_empty() => Some(items.len().into()),
@@ -421,7 +435,9 @@ fn apply(func: Func, ints: &[Option<i128>], value: &Value, ctx: &mut Ctx) -> Res
                 let n = s.chars().count() as i128;
                 let i = if *i < 0 { i + n } else { *i };
                 if (0..n).contains(&i) {
-                    s.chars().nth(i as usize).map(|c| Value::String(c.to_string()))
+                    s.chars()
+                        .nth(i as usize)
+                        .map(|c| Value::String(c.to_string()))
                 } else {
                     None
                 }
@@ -437,12 +453,18 @@ fn apply(func: Func, ints: &[Option<i128>], value: &Value, ctx: &mut Ctx) -> Res
             };
             let clamp = |x: i128| if x < 0 { (x + n).max(0) } else { x.min(n) };
             let (from, to) = (clamp(from) as usize, clamp(to) as usize);
-            let text: String = if from < to { s.chars().skip(from).take(to - from).collect() } else { String::new() };
+            let text: String = if from < to {
+                s.chars().skip(from).take(to - from).collect()
+            } else {
+                String::new()
+            };
             Some(Value::String(text))
         }
         (Func::Keys, Value::Object(map)) if args.is_empty() => {
             ctx.charge(map.len() as u64)?;
-            Some(Value::Array(map.keys().map(|k| Value::String(k.clone())).collect()))
+            Some(Value::Array(
+                map.keys().map(|k| Value::String(k.clone())).collect(),
+            ))
         }
         (Func::Keys, Value::Array(items)) if args.is_empty() => {
             ctx.charge(items.len() as u64)?;
@@ -467,7 +489,11 @@ fn apply(func: Func, ints: &[Option<i128>], value: &Value, ctx: &mut Ctx) -> Res
         (Func::Entries, Value::Array(items)) if args.is_empty() => {
             ctx.charge(weight(value, ctx.remaining()))?;
             Some(Value::Array(
-                items.iter().enumerate().map(|(i, v)| Value::Array(vec![i.into(), v.clone()])).collect(),
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| Value::Array(vec![i.into(), v.clone()]))
+                    .collect(),
             ))
         }
         _ => None,
@@ -475,7 +501,12 @@ fn apply(func: Func, ints: &[Option<i128>], value: &Value, ctx: &mut Ctx) -> Res
 }
 
 /// Evaluates a filter expression with `@` = `current`.
-fn eval_expr<'a>(expr: &Expr, root: &'a Value, current: &Node<'a>, ctx: &mut Ctx) -> Result<bool, EvalError> {
+fn eval_expr<'a>(
+    expr: &Expr,
+    root: &'a Value,
+    current: &Node<'a>,
+    ctx: &mut Ctx,
+) -> Result<bool, EvalError> {
     ctx.charge(1)?;
     match expr {
         Expr::And(all) => {
@@ -497,7 +528,9 @@ fn eval_expr<'a>(expr: &Expr, root: &'a Value, current: &Node<'a>, ctx: &mut Ctx
         Expr::Not(e) => Ok(!eval_expr(e, root, current, ctx)?),
         Expr::Some(Operand::Literal { value, .. }) => Ok(py_truthy(value)),
         Expr::Some(Operand::Path(path)) => {
-            let flow = walk(path, root, current.clone(), ctx, &mut |_, _| Ok(ControlFlow::Break(())))?;
+            let flow = walk(path, root, current.clone(), ctx, &mut |_, _| {
+                Ok(ControlFlow::Break(()))
+            })?;
             Ok(flow.is_break())
         }
         Expr::Cmp(left, op, right) => compare(left, *op, right, root, current, ctx),
@@ -519,15 +552,23 @@ fn compare<'a>(
     ctx: &mut Ctx,
 ) -> Result<bool, EvalError> {
     match (left, right) {
-        (Operand::Literal { value: l, .. }, Operand::Literal { value: r, .. }) => Ok(cmp_values(l, op, r)),
+        (Operand::Literal { value: l, .. }, Operand::Literal { value: r, .. }) => {
+            Ok(cmp_values(l, op, r))
+        }
         (Operand::Path(lp), Operand::Literal { value: r, .. }) => {
             let flow = walk(lp, root, current.clone(), ctx, &mut |l, ctx| {
                 ctx.charge(1)?;
-                Ok(if cmp_values(l.value(), op, r) { ControlFlow::Break(()) } else { ControlFlow::Continue(()) })
+                Ok(if cmp_values(l.value(), op, r) {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                })
             })?;
             Ok(flow.is_break())
         }
-        (Operand::Literal { value: l, .. }, Operand::Path(rp)) => right_any(l, op, rp, root, current, ctx),
+        (Operand::Literal { value: l, .. }, Operand::Path(rp)) => {
+            right_any(l, op, rp, root, current, ctx)
+        }
         (Operand::Path(lp), Operand::Path(rp)) => {
             let mut first = true;
             let flow = walk(lp, root, current.clone(), ctx, &mut |l, ctx| {
@@ -557,7 +598,11 @@ fn right_any<'a>(
 ) -> Result<bool, EvalError> {
     let flow = walk(right, root, current.clone(), ctx, &mut |r, ctx| {
         ctx.charge(1)?;
-        Ok(if cmp_values(left, op, r.value()) { ControlFlow::Break(()) } else { ControlFlow::Continue(()) })
+        Ok(if cmp_values(left, op, r.value()) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        })
     })?;
     Ok(flow.is_break())
 }
@@ -664,29 +709,56 @@ mod tests {
         assert_eq!(s(5, None, Some(-10), Some(-1)), vec![0, 4, 3, 2, 1]);
         assert_eq!(s(5, Some(9), Some(2), Some(-2)), vec![3]);
         assert_eq!(s(5, Some(8), None, Some(-3)), Vec::<usize>::new());
-        assert_eq!(s(3, Some(i64::MAX), Some(i64::MIN), Some(-1)), vec![2, 1, 0, 2, 1, 0]);
+        assert_eq!(
+            s(3, Some(i64::MAX), Some(i64::MIN), Some(-1)),
+            vec![2, 1, 0, 2, 1, 0]
+        );
         assert_eq!(s(3, Some(0), Some(i64::MAX), Some(i64::MAX)), vec![0]);
         assert_eq!(s(0, None, None, Some(-1)), Vec::<usize>::new());
-        assert_eq!(slice_indices(3, None, None, Some(0)), Err(EvalError::ZeroSliceStep));
+        assert_eq!(
+            slice_indices(3, None, None, Some(0)),
+            Err(EvalError::ZeroSliceStep)
+        );
     }
 
     #[test]
     fn numeric_ordering_is_exact() {
         assert_eq!(num_cmp(&json!(1), &json!(1.0)), Some(Ordering::Equal));
         assert_eq!(num_cmp(&json!(true), &json!(0.5)), Some(Ordering::Greater));
-        assert_eq!(num_cmp(&json!(9007199254740993u64), &json!(9007199254740992.0)), Some(Ordering::Greater));
+        assert_eq!(
+            num_cmp(&json!(9007199254740993u64), &json!(9007199254740992.0)),
+            Some(Ordering::Greater)
+        );
         assert_eq!(num_cmp(&json!(-3), &json!(-2.5)), Some(Ordering::Less));
-        assert_eq!(num_cmp(&json!(u64::MAX), &json!(1e300)), Some(Ordering::Less));
+        assert_eq!(
+            num_cmp(&json!(u64::MAX), &json!(1e300)),
+            Some(Ordering::Less)
+        );
         assert_eq!(num_cmp(&json!("1"), &json!(1)), None);
         assert_eq!(num_cmp(&json!(null), &json!(1)), None);
     }
 
     #[test]
     fn truthiness_is_python_bool() {
-        for v in [json!(null), json!(false), json!(0), json!(0.0), json!(""), json!([]), json!({})] {
+        for v in [
+            json!(null),
+            json!(false),
+            json!(0),
+            json!(0.0),
+            json!(""),
+            json!([]),
+            json!({}),
+        ] {
             assert!(!py_truthy(&v), "{v}");
         }
-        for v in [json!(true), json!(-1), json!(0.5), json!(" "), json!([0]), json!({"a": null})] {
+        for v in [
+            json!(true),
+            json!(-1),
+            json!(0.5),
+            json!(" "),
+            json!([0]),
+            json!({"a": null}),
+        ] {
             assert!(py_truthy(&v), "{v}");
         }
     }

@@ -178,7 +178,10 @@ pub(crate) fn tokenize(text: &str) -> (Vec<Token>, Option<ParseError>) {
             b'!' => {
                 return (
                     tokens,
-                    Some(err(start, "`!` must be followed by `=`; negation is written `not`")),
+                    Some(err(
+                        start,
+                        "`!` must be followed by `=`; negation is written `not`",
+                    )),
                 )
             }
             b'_' | b'a'..=b'z' | b'A'..=b'Z' => {
@@ -205,10 +208,12 @@ pub(crate) fn tokenize(text: &str) -> (Vec<Token>, Option<ParseError>) {
             b'-' | b'0'..=b'9' => match lex_number(bytes, i) {
                 Some(len) => (Tok::Number(text[i..i + len].to_string()), len),
                 None => {
-                    return (
-                        tokens,
-                        Some(err(start, "`-` must start a number; a key with `-` is written `[\"a-b\"]`")),
-                    )
+                    let example =
+                        dashed_key(text, &tokens, start).unwrap_or_else(|| "a-b".to_string());
+                    let message = format!(
+                        "`-` must start a number; a key containing `-` is written `[\"{example}\"]`"
+                    );
+                    return (tokens, Some(err(start, message)));
                 }
             },
             _ => return (tokens, Some(unexpected_char(text, start))),
@@ -216,12 +221,35 @@ pub(crate) fn tokenize(text: &str) -> (Vec<Token>, Option<ParseError>) {
         tokens.push(Token { tok, offset: start });
         i += len;
     }
-    tokens.push(Token { tok: Tok::Eof, offset: text.len() });
+    tokens.push(Token {
+        tok: Tok::Eof,
+        offset: text.len(),
+    });
     (tokens, None)
 }
 
+/// For `name-rest` where `name` was just lexed as an identifier: the whole
+/// dashed key, for the error message.
+fn dashed_key(text: &str, tokens: &[Token], dash: usize) -> Option<String> {
+    let last = tokens.last()?;
+    let Tok::Id(name) = &last.tok else {
+        return None;
+    };
+    if last.offset + name.len() != dash {
+        return None;
+    }
+    let rest: String = text[dash..]
+        .chars()
+        .take_while(|c| *c == '-' || *c == '_' || c.is_ascii_alphanumeric())
+        .collect();
+    Some(format!("{name}{rest}"))
+}
+
 fn err(offset: usize, message: impl Into<String>) -> ParseError {
-    ParseError { offset, message: message.into() }
+    ParseError {
+        offset,
+        message: message.into(),
+    }
 }
 
 fn unexpected_char(text: &str, offset: usize) -> ParseError {
@@ -252,7 +280,12 @@ fn lex_string(text: &str, start: usize) -> Result<(String, usize), ParseError> {
                     for _ in 0..4 {
                         match chars.next() {
                             Some((_, h)) if h.is_ascii_hexdigit() => {}
-                            _ => return Err(err(at, "invalid `\\u` escape: it needs four hex digits")),
+                            _ => {
+                                return Err(err(
+                                    at,
+                                    "invalid `\\u` escape: it needs four hex digits",
+                                ))
+                            }
                         }
                     }
                 }
@@ -260,7 +293,10 @@ fn lex_string(text: &str, start: usize) -> Result<(String, usize), ParseError> {
                 None => return Err(err(start, "unterminated string: a `\"` is missing")),
             },
             c if (c as u32) < 0x20 => {
-                return Err(err(at, "control characters must be escaped inside a string"))
+                return Err(err(
+                    at,
+                    "control characters must be escaped inside a string",
+                ))
             }
             _ => {}
         }
@@ -324,37 +360,64 @@ mod tests {
     fn longest_match_and_keywords() {
         assert_eq!(
             toks("$...a"),
-            vec![Tok::Dollar, Tok::DotDot, Tok::Dot, Tok::Id("a".into()), Tok::Eof]
+            vec![
+                Tok::Dollar,
+                Tok::DotDot,
+                Tok::Dot,
+                Tok::Id("a".into()),
+                Tok::Eof
+            ]
         );
         assert_eq!(toks("android"), vec![Tok::Id("android".into()), Tok::Eof]);
         assert_eq!(toks("and"), vec![Tok::And, Tok::Eof]);
         assert_eq!(toks("true1"), vec![Tok::Id("true1".into()), Tok::Eof]);
-        assert_eq!(toks(">= <= != > < ="), vec![
-            Tok::Ge,
-            Tok::Le,
-            Tok::Ne,
-            Tok::Gt,
-            Tok::Lt,
-            Tok::Eq,
-            Tok::Eof
-        ]);
+        assert_eq!(
+            toks(">= <= != > < ="),
+            vec![
+                Tok::Ge,
+                Tok::Le,
+                Tok::Ne,
+                Tok::Gt,
+                Tok::Lt,
+                Tok::Eq,
+                Tok::Eof
+            ]
+        );
         assert_eq!(toks("=="), vec![Tok::Eq, Tok::Eq, Tok::Eof]);
     }
 
     #[test]
     fn numbers_fall_back_like_antlr() {
-        assert_eq!(toks("01"), vec![Tok::Number("0".into()), Tok::Number("1".into()), Tok::Eof]);
-        assert_eq!(toks("1."), vec![Tok::Number("1".into()), Tok::Dot, Tok::Eof]);
-        assert_eq!(toks("1e"), vec![Tok::Number("1".into()), Tok::Id("e".into()), Tok::Eof]);
-        assert_eq!(toks("-1.5e+3"), vec![Tok::Number("-1.5e+3".into()), Tok::Eof]);
-        assert_eq!(toks("1e05"), vec![Tok::Number("1e0".into()), Tok::Number("5".into()), Tok::Eof]);
+        assert_eq!(
+            toks("01"),
+            vec![Tok::Number("0".into()), Tok::Number("1".into()), Tok::Eof]
+        );
+        assert_eq!(
+            toks("1."),
+            vec![Tok::Number("1".into()), Tok::Dot, Tok::Eof]
+        );
+        assert_eq!(
+            toks("1e"),
+            vec![Tok::Number("1".into()), Tok::Id("e".into()), Tok::Eof]
+        );
+        assert_eq!(
+            toks("-1.5e+3"),
+            vec![Tok::Number("-1.5e+3".into()), Tok::Eof]
+        );
+        assert_eq!(
+            toks("1e05"),
+            vec![Tok::Number("1e0".into()), Tok::Number("5".into()), Tok::Eof]
+        );
         assert!(tokenize("-").1.is_some());
         assert!(tokenize("- 1").1.is_some());
     }
 
     #[test]
     fn strings_keep_escapes_verbatim() {
-        assert_eq!(toks(r#""a\"b\u00e9""#), vec![Tok::Str(r#"a\"b\u00e9"#.into()), Tok::Eof]);
+        assert_eq!(
+            toks(r#""a\"b\u00e9""#),
+            vec![Tok::Str(r#"a\"b\u00e9"#.into()), Tok::Eof]
+        );
         assert!(tokenize(r#""\x""#).1.is_some());
         assert!(tokenize(r#""\u12""#).1.is_some());
         assert!(tokenize("\"a").1.is_some());

@@ -75,8 +75,14 @@ use serde_json::Value;
 pub use parser::MAX_DEPTH;
 
 /// The work budget of [`JsonPath::find`] and [`JsonPath::try_find`], in
-/// abstract units (roughly one per node visited, compared or copied).
-pub const DEFAULT_BUDGET: u64 = 50_000_000;
+/// abstract units: about one per node visited, compared or copied, and
+/// [`MATCH_COST`] more per match returned. A few seconds of work at most; a
+/// path over a large document (`$..*` on 100,000 nodes) needs a tenth of it.
+pub const DEFAULT_BUDGET: u64 = 20_000_000;
+
+/// What each returned match costs on top of its size, which bounds the
+/// memory a runaway path can take (at most `budget / MATCH_COST` matches).
+pub const MATCH_COST: u64 = 16;
 
 /// A path that failed to parse.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -115,7 +121,10 @@ impl JsonPath {
     /// LF) between tokens is ignored.
     pub fn parse(text: &str) -> Result<JsonPath, ParseError> {
         let path = parser::parse(text)?;
-        Ok(JsonPath { source: text.to_string(), path })
+        Ok(JsonPath {
+            source: text.to_string(),
+            path,
+        })
     }
 
     /// The text this path was parsed from.
@@ -141,12 +150,18 @@ impl JsonPath {
     pub fn try_find_with_budget(&self, root: &Value, budget: u64) -> Result<Vec<Value>, EvalError> {
         let mut ctx = eval::Ctx::new(budget);
         let mut found = Vec::new();
-        eval::walk_all(&self.path, root, eval::Node::Borrowed(root), &mut ctx, |m, ctx| {
-            // Charge for the copy handed back to the caller.
-            ctx.charge(eval::weight(m.value(), budget))?;
-            found.push(m);
-            Ok(())
-        })?;
+        eval::walk_all(
+            &self.path,
+            root,
+            eval::Node::Borrowed(root),
+            &mut ctx,
+            |m, ctx| {
+                // Charge for the copy handed back to the caller.
+                ctx.charge(MATCH_COST + eval::weight(m.value(), budget))?;
+                found.push(m);
+                Ok(())
+            },
+        )?;
         Ok(found.into_iter().map(eval::Node::into_value).collect())
     }
 }

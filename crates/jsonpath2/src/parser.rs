@@ -32,7 +32,12 @@ pub const MAX_DEPTH: usize = 64;
 
 pub(crate) fn parse(text: &str) -> Result<Path, ParseError> {
     let (tokens, lex_error) = tokenize(text);
-    let mut parser = Parser { tokens, pos: 0, lex_error, depth: 0 };
+    let mut parser = Parser {
+        tokens,
+        pos: 0,
+        lex_error,
+        depth: 0,
+    };
     parser.parse_root()
 }
 
@@ -45,7 +50,10 @@ struct Parser {
 }
 
 fn err(offset: usize, message: impl Into<String>) -> ParseError {
-    ParseError { offset, message: message.into() }
+    ParseError {
+        offset,
+        message: message.into(),
+    }
 }
 
 impl Parser {
@@ -56,7 +64,10 @@ impl Parser {
             None => Err(self.lex_error.clone().unwrap_or_else(|| {
                 // Unreachable: without a lexical error the list ends with Eof,
                 // which is never consumed.
-                err(self.tokens.last().map_or(0, |t| t.offset), "unexpected end of the path")
+                err(
+                    self.tokens.last().map_or(0, |t| t.offset),
+                    "unexpected end of the path",
+                )
             })),
         }
     }
@@ -92,7 +103,10 @@ impl Parser {
     fn enter(&mut self) -> Result<(), ParseError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(err(self.offset(), format!("the path nests deeper than {MAX_DEPTH} levels")));
+            return Err(err(
+                self.offset(),
+                format!("the path nests deeper than {MAX_DEPTH} levels"),
+            ));
         }
         Ok(())
     }
@@ -110,15 +124,21 @@ impl Parser {
         let found = token.tok.describe();
         let hint = match &token.tok {
             Tok::Eq if self.pos > 0 && self.tokens[self.pos - 1].tok == Tok::Eq => {
-                return err(token.offset, "`==` is not jsonpath2: equality is a single `=`")
+                return err(
+                    token.offset,
+                    "`==` is not jsonpath2: equality is a single `=`",
+                )
             }
             Tok::Eq | Tok::Ne | Tok::Lt | Tok::Le | Tok::Gt | Tok::Ge => {
                 "; comparisons only go inside a filter, e.g. `[?(@.x = 1)]`".to_string()
             }
-            Tok::Eof => "; the path is incomplete (unbalanced brackets or parentheses?)".to_string(),
+            Tok::Eof if self.depth > 0 => "; a bracket or parenthesis is left open".to_string(),
             _ => String::new(),
         };
-        err(token.offset, format!("expected {expected}, found {found}{hint}"))
+        err(
+            token.offset,
+            format!("expected {expected}, found {found}{hint}"),
+        )
     }
 
     fn expect(&mut self, tok: &Tok, expected: &str) -> Result<(), ParseError> {
@@ -154,7 +174,10 @@ impl Parser {
                 _ => self.unexpected("`.`, `..`, `[` or the end of the path"),
             });
         }
-        Ok(Path { start: Start::Root, steps })
+        Ok(Path {
+            start: Start::Root,
+            steps,
+        })
     }
 
     /// `subscript?`: a possibly empty chain of steps.
@@ -169,16 +192,25 @@ impl Parser {
                     } else {
                         vec![self.parse_bareword("`..`")?]
                     };
-                    steps.push(Step { recursive: true, selectors });
+                    steps.push(Step {
+                        recursive: true,
+                        selectors,
+                    });
                 }
                 Tok::Dot => {
                     self.pos += 1;
                     let selector = self.parse_bareword("`.`")?;
-                    steps.push(Step { recursive: false, selectors: vec![selector] });
+                    steps.push(Step {
+                        recursive: false,
+                        selectors: vec![selector],
+                    });
                 }
                 Tok::LBracket => {
                     let selectors = self.parse_subscriptables()?;
-                    steps.push(Step { recursive: false, selectors });
+                    steps.push(Step {
+                        recursive: false,
+                        selectors,
+                    });
                 }
                 _ => return Ok(steps),
             }
@@ -216,6 +248,10 @@ impl Parser {
                     format!("`{kw}` is a keyword, not a name: write the key as `[\"{kw}\"]`"),
                 ))
             }
+            Tok::LBracket if after == "`.`" => Err(err(
+                token.offset,
+                "`.` must be followed by a name or `*`; brackets follow a step directly, as in `$.a[\"b\"]`",
+            )),
             _ => Err(self.unexpected(&format!("a name or `*` after {after}"))),
         }
     }
@@ -331,6 +367,10 @@ impl Parser {
                 Err(err(token.offset, format!("`{kw}` is a keyword: a key is written `[\"{kw}\"]`")))
             }
             Tok::Eof => Err(self.unexpected("a subscript")),
+            Tok::LParen => Err(err(
+                token.offset,
+                "script expressions `(...)` are not jsonpath2: use an index, a slice or a filter `?(...)`",
+            )),
             _ => Err(self.unexpected(
                 "a key (double-quoted), an index, a slice, `*`, a filter `?(...)`, a path or a function call",
             )),
@@ -398,7 +438,11 @@ impl Parser {
         while self.eat(&Tok::And)? {
             all.push(self.parse_or()?);
         }
-        Ok(if all.len() == 1 { all.pop().unwrap_or(Expr::And(Vec::new())) } else { Expr::And(all) })
+        Ok(if all.len() == 1 {
+            all.pop().unwrap_or(Expr::And(Vec::new()))
+        } else {
+            Expr::And(all)
+        })
     }
 
     fn parse_or(&mut self) -> Result<Expr, ParseError> {
@@ -406,7 +450,11 @@ impl Parser {
         while self.eat(&Tok::Or)? {
             any.push(self.parse_not()?);
         }
-        Ok(if any.len() == 1 { any.pop().unwrap_or(Expr::Or(Vec::new())) } else { Expr::Or(any) })
+        Ok(if any.len() == 1 {
+            any.pop().unwrap_or(Expr::Or(Vec::new()))
+        } else {
+            Expr::Or(any)
+        })
     }
 
     fn parse_not(&mut self) -> Result<Expr, ParseError> {
@@ -435,13 +483,18 @@ impl Parser {
             match op {
                 Some(op) => {
                     self.pos += 1;
-                    let right = self.parse_operand("a path or a JSON value after the comparison")?;
+                    let right =
+                        self.parse_operand("a path or a JSON value after the comparison")?;
                     Expr::Cmp(left, op, right)
                 }
                 None => Expr::Some(left),
             }
         };
-        Ok(if negate { Expr::Not(Box::new(expr)) } else { expr })
+        Ok(if negate {
+            Expr::Not(Box::new(expr))
+        } else {
+            expr
+        })
     }
 
     /// `jsonpath__`: a path or a JSON value.
@@ -455,7 +508,10 @@ impl Parser {
                 Ok(Operand::Literal { value, big_int })
             }
             Tok::Str(_) | Tok::LBrace | Tok::LBracket | Tok::True | Tok::False | Tok::Null => {
-                Ok(Operand::Literal { value: self.parse_value()?, big_int: None })
+                Ok(Operand::Literal {
+                    value: self.parse_value()?,
+                    big_int: None,
+                })
             }
             Tok::Id(name) => {
                 let name = name.clone();
@@ -546,7 +602,11 @@ impl Parser {
 
 /// Saturating conversion of an integer NUMBER token.
 fn saturating_int(text: &str) -> i64 {
-    text.parse::<i64>().unwrap_or(if text.starts_with('-') { i64::MIN } else { i64::MAX })
+    text.parse::<i64>().unwrap_or(if text.starts_with('-') {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
 }
 
 /// A NUMBER in a value position: a Python `float` when it has a fraction or
@@ -568,6 +628,12 @@ fn number_literal(text: &str) -> (Value, Option<i64>) {
 
 fn float_value(text: &str) -> Value {
     let f: f64 = text.parse().unwrap_or(0.0);
-    let f = if f.is_finite() { f } else if f > 0.0 { f64::MAX } else { f64::MIN };
+    let f = if f.is_finite() {
+        f
+    } else if f > 0.0 {
+        f64::MAX
+    } else {
+        f64::MIN
+    };
     Number::from_f64(f).map_or(Value::Null, Value::Number)
 }

@@ -36,7 +36,11 @@ pub(super) fn parse(text: &str) -> Result<Value, (String, Option<Location>)> {
 fn error_offset(text: &str, e: &serde_json::Error) -> usize {
     let start = text::line_start(text, e.line()).unwrap_or(text.len());
     let col = e.column();
-    let offset = if e.is_eof() { start + col } else { start + col.saturating_sub(1) };
+    let offset = if e.is_eof() {
+        start + col
+    } else {
+        start + col.saturating_sub(1)
+    };
     offset.min(text.len())
 }
 
@@ -44,10 +48,11 @@ fn error_offset(text: &str, e: &serde_json::Error) -> usize {
 /// just before) `offset`.
 fn non_finite_at(text: &str, offset: usize) -> Option<&'static str> {
     let at = text.get(offset..).unwrap_or("");
-    let before = offset.checked_sub(1).and_then(|o| text.get(o..)).unwrap_or("");
-    if before.starts_with("-Infinity") {
-        Some("-Infinity")
-    } else if at.starts_with("-Infinity") {
+    let before = offset
+        .checked_sub(1)
+        .and_then(|o| text.get(o..))
+        .unwrap_or("");
+    if before.starts_with("-Infinity") || at.starts_with("-Infinity") {
         Some("-Infinity")
     } else if at.starts_with("Infinity") {
         Some("Infinity")
@@ -61,7 +66,10 @@ fn non_finite_at(text: &str, offset: usize) -> Option<&'static str> {
 /// Where `path` is written in `text` (valid JSON): see
 /// [`Document::locate`](crate::Document::locate) for what is pointed at.
 pub(super) fn locate(text: &str, path: &[PathSeg]) -> Option<Location> {
-    let mut s = Scanner { b: text.as_bytes(), pos: 0 };
+    let mut s = Scanner {
+        b: text.as_bytes(),
+        pos: 0,
+    };
     s.skip_ws();
     if s.pos >= s.b.len() {
         return None;
@@ -235,10 +243,10 @@ impl Scanner<'_> {
                                 let save = self.pos;
                                 self.pos += 2;
                                 match self.hex4() {
-                                    Some(lo) if (0xDC00..0xE000).contains(&lo) => {
-                                        char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))
-                                            .unwrap_or('\u{fffd}')
-                                    }
+                                    Some(lo) if (0xDC00..0xE000).contains(&lo) => char::from_u32(
+                                        0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00),
+                                    )
+                                    .unwrap_or('\u{fffd}'),
                                     _ => {
                                         self.pos = save;
                                         '\u{fffd}'
@@ -286,7 +294,13 @@ mod tests {
         assert_eq!(loc(t, &root.key("a").key("x")), (2, 9));
         assert_eq!(loc(t, &root.key("m").index(1)), (5, 5));
         assert_eq!(loc(t, &root.key("m").index(1).key("p").key("u")), (5, 12));
-        assert_eq!(loc(t, &root.key("m").index(1).key("p").key("u").index(1).key("k")), (5, 22));
+        assert_eq!(
+            loc(
+                t,
+                &root.key("m").index(1).key("p").key("u").index(1).key("k")
+            ),
+            (5, 22)
+        );
         // missing parts: deepest existing ancestor
         assert_eq!(loc(t, &root.key("m").index(7).key("p")), (3, 3));
         assert_eq!(loc(t, &root.key("a").key("nope")), (2, 3));
@@ -304,7 +318,9 @@ mod tests {
 
     #[test]
     fn garbage_does_not_panic() {
-        for t in ["", "{", "[", "{\"a", "{\"a\":", "[1,", "\"\\u12", "{\"a\\", "[[[[", "}}}"] {
+        for t in [
+            "", "{", "[", "{\"a", "{\"a\":", "[1,", "\"\\u12", "{\"a\\", "[[[[", "}}}",
+        ] {
             let _ = locate(t, &DocPath::root().key("a").index(3).key("a").0);
             let _ = locate(t, &DocPath::root().index(0).index(3).0);
         }

@@ -92,16 +92,22 @@ impl Spans {
         let mut found = current.location();
         for seg in path {
             let next = match (seg, current) {
-                (PathSeg::Key(k), SpanNode::Map(_, pairs)) => match pairs.iter().rev().find(|p| p.0 == *k) {
-                    Some((_, key_at, child)) => {
-                        found = *key_at;
-                        *child
+                (PathSeg::Key(k), SpanNode::Map(_, pairs)) => {
+                    match pairs.iter().rev().find(|p| p.0 == *k) {
+                        Some((_, key_at, child)) => {
+                            found = *key_at;
+                            *child
+                        }
+                        None => break,
                     }
-                    None => break,
-                },
+                }
                 (PathSeg::Index(i), SpanNode::Seq(_, items)) => match items.get(*i) {
                     Some(child) => {
-                        found = self.nodes.get(*child).map(SpanNode::location).unwrap_or(found);
+                        found = self
+                            .nodes
+                            .get(*child)
+                            .map(SpanNode::location)
+                            .unwrap_or(found);
                         *child
                     }
                     None => break,
@@ -120,7 +126,41 @@ impl Spans {
 /// Parses a YAML document into a value and its positions.
 pub(super) fn parse(src: &str) -> Result<(Value, Spans), Error> {
     check_printable(src)?;
-    let graph = compose(src)?;
+    check_version(src)?;
+    // See `reindent_quoted`: the source may be re-indented and parsed again.
+    let mut shifts = Shifts::default();
+    let mut fixed: Option<String> = None;
+    let max_fixes = (MAX_REPARSE_BYTES / src.len().max(1)).min(MAX_QUOTED_FIXES);
+    let mut fixes = 0;
+    loop {
+        let text = fixed.as_deref().unwrap_or(src);
+        match compose(text, &shifts) {
+            Ok(graph) => return construct(&graph),
+            Err(Failure::QuotedIndent(e)) => {
+                let again = if fixes < max_fixes {
+                    reindent_quoted(text, e.marker(), &mut shifts)
+                } else {
+                    None
+                };
+                match again {
+                    Some(t) => {
+                        fixes += 1;
+                        fixed = Some(t);
+                    }
+                    None => return Err(scan_error(&e, &shifts)),
+                }
+            }
+            Err(Failure::Other(e)) => return Err(e),
+        }
+    }
+}
+
+/// At most this many quoted scalars are re-indented ...
+const MAX_QUOTED_FIXES: usize = 1000;
+/// ... and at most this many bytes parsed again in all.
+const MAX_REPARSE_BYTES: usize = 64 << 20;
+
+fn construct(graph: &Graph<'_>) -> Result<(Value, Spans), Error> {
     let mut b = Builder {
         nodes: &graph.nodes,
         memo: HashMap::new(),
@@ -131,14 +171,120 @@ pub(super) fn parse(src: &str) -> Result<(Value, Spans), Error> {
     };
     match graph.root {
         None => {
-            b.spans.push(SpanNode::Leaf(Location { line: 1, column: 1 }));
-            Ok((Value::Null, Spans { nodes: b.spans, root: 0 }))
+            b.spans
+                .push(SpanNode::Leaf(Location { line: 1, column: 1 }));
+            Ok((
+                Value::Null,
+                Spans {
+                    nodes: b.spans,
+                    root: 0,
+                },
+            ))
         }
         Some(root) => {
             let built = b.build(root, 0)?;
-            Ok((built.value, Spans { nodes: b.spans, root: built.span }))
+            Ok((
+                built.value,
+                Spans {
+                    nodes: b.spans,
+                    root: built.span,
+                },
+            ))
         }
     }
+}
+
+/// Spaces added at the start of lines by [`reindent_quoted`], to take
+/// off the columns the parser reports.
+#[derive(Debug, Default)]
+struct Shifts(HashMap<usize, usize>);
+
+/// PyYAML accepts continuation lines of a quoted scalar at any
+/// indentation:
+///
+/// ```yaml
+/// description: "a long
+/// text"
+/// ```
+///
+/// The parser follows YAML 1.2, which wants them indented. The leading
+/// white space of a continuation line is not part of the value, so when
+/// the parser refuses one, the scalar's continuation lines are indented
+/// past its opening quote and the text parsed again; the spaces added are
+/// remembered so that positions still point into the original text.
+/// `None` when that cannot help.
+fn reindent_quoted(text: &str, at: &saphyr_parser::Marker, shifts: &mut Shifts) -> Option<String> {
+    let line_start = text::line_start(text, at.line())?;
+    let open = line_start + text.get(line_start..)?.char_indices().nth(at.col())?.0;
+    let quote = *text.as_bytes().get(open)?;
+    if quote != b'\'' && quote != b'"' {
+        return None;
+    }
+    let need = at.col() + 1;
+    // Find the closing quote.
+    let bytes = text.as_bytes();
+    let mut i = open + 1;
+    let close = loop {
+        match bytes.get(i)? {
+            b'\\' if quote == b'"' => i += 2,
+            b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+            c if *c == quote => break i,
+            _ => i += 1,
+        }
+    };
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut last = 0;
+    let mut line = at.line();
+    let mut j = open;
+    let mut changed = false;
+    while j < close {
+        let c = bytes[j];
+        j += 1;
+        if c != b'\n' && c != b'\r' {
+            continue;
+        }
+        if c == b'\r' && bytes.get(j) == Some(&b'\n') {
+            j += 1;
+        }
+        line += 1;
+        let rest = &text[j..];
+        let indent = rest.bytes().take_while(|b| *b == b' ').count();
+        let marker = (rest.starts_with("---") || rest.starts_with("..."))
+            && matches!(
+                rest.as_bytes().get(3),
+                None | Some(b' ' | b'\t' | b'\r' | b'\n')
+            );
+        if indent < need && !marker {
+            out.push_str(&text[last..j]);
+            out.extend(std::iter::repeat_n(' ', need - indent));
+            last = j;
+            *shifts.0.entry(line).or_insert(0) += need - indent;
+            changed = true;
+        }
+    }
+    if !changed {
+        return None;
+    }
+    out.push_str(&text[last..]);
+    Some(out)
+}
+
+/// PyYAML refuses a `%YAML` directive whose major version is not 1.
+fn check_version(src: &str) -> Result<(), Error> {
+    let mut offset = 0;
+    for line in src.split_inclusive('\n') {
+        if let Some(rest) = line.strip_prefix("%YAML") {
+            let version = rest.split_whitespace().next().unwrap_or("");
+            if version.split('.').next() != Some("1") {
+                return Err((
+                    "found incompatible YAML document (version 1.* is required)".into(),
+                    Some(text::location_at(src, offset)),
+                ));
+            }
+        }
+        offset += line.len();
+    }
+    Ok(())
 }
 
 /// PyYAML's reader refuses these characters before parsing.
@@ -148,7 +294,10 @@ fn check_printable(src: &str) -> Result<(), Error> {
             '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}');
         if !ok {
             return Err((
-                format!("unacceptable character #x{:04x}: special characters are not allowed", c as u32),
+                format!(
+                    "unacceptable character #x{:04x}: special characters are not allowed",
+                    c as u32
+                ),
                 Some(text::location_at(src, i)),
             ));
         }
@@ -156,17 +305,34 @@ fn check_printable(src: &str) -> Result<(), Error> {
     Ok(())
 }
 
-fn loc(m: &saphyr_parser::Marker) -> Location {
-    Location { line: m.line().max(1), column: m.col() + 1 }
+fn loc(m: &saphyr_parser::Marker, shifts: &Shifts) -> Location {
+    let shift = shifts.0.get(&m.line()).copied().unwrap_or(0);
+    Location {
+        line: m.line().max(1),
+        column: (m.col() + 1).saturating_sub(shift).max(1),
+    }
 }
 
-fn scan_error(e: &ScanError) -> Error {
+/// Why composing failed.
+enum Failure {
+    /// The parser's "invalid indentation in quoted scalar".
+    QuotedIndent(ScanError),
+    Other(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Other(e)
+    }
+}
+
+fn scan_error(e: &ScanError, shifts: &Shifts) -> Error {
     let message = match e.info() {
         // The scanner's own limit on flow nesting, met when it scans ahead.
         "recursion limit exceeded" => nested_too_deep(),
         info => info.to_string(),
     };
-    (message, Some(loc(e.marker())))
+    (message, Some(loc(e.marker(), shifts)))
 }
 
 fn nested_too_deep() -> String {
@@ -194,7 +360,10 @@ fn node_tag(tag: Option<Cow<'_, Tag>>) -> NodeTag {
 
 #[derive(Debug)]
 enum Kind<'a> {
-    Scalar { value: Cow<'a, str>, plain: bool },
+    Scalar {
+        value: Cow<'a, str>,
+        plain: bool,
+    },
     Seq(Vec<usize>),
     Map(Vec<(usize, usize)>),
     /// An alias of the node at that index.
@@ -236,7 +405,7 @@ struct Open {
     key: Option<usize>,
 }
 
-fn compose(src: &str) -> Result<Graph<'_>, Error> {
+fn compose<'a>(src: &'a str, shifts: &Shifts) -> Result<Graph<'a>, Failure> {
     let mut nodes: Vec<Node<'_>> = Vec::new();
     let mut anchors: HashMap<usize, usize> = HashMap::new();
     let mut stack: Vec<Open> = Vec::new();
@@ -244,37 +413,74 @@ fn compose(src: &str) -> Result<Graph<'_>, Error> {
     let mut documents = 0;
     let mut merged = 0usize;
     for event in Parser::new_from_str(src) {
-        let (event, span): (Event<'_>, Span) = event.map_err(|e| scan_error(&e))?;
-        let at = loc(&span.start);
+        let (event, span): (Event<'_>, Span) = match event {
+            Ok(e) => e,
+            Err(e) if e.info() == "invalid indentation in quoted scalar" => {
+                return Err(Failure::QuotedIndent(e))
+            }
+            Err(e) => return Err(Failure::Other(scan_error(&e, shifts))),
+        };
+        let at = loc(&span.start, shifts);
         let new = match event {
             Event::Nothing | Event::StreamStart | Event::DocumentEnd => None,
             Event::StreamEnd => break,
             Event::DocumentStart(_) => {
                 documents += 1;
                 if documents > 1 {
-                    return Err((
-                        "expected a single document in the stream, but found another document".into(),
+                    return Err(Failure::Other((
+                        "expected a single document in the stream, but found another document"
+                            .into(),
                         Some(at),
-                    ));
+                    )));
                 }
                 None
             }
             Event::Alias(id) => {
-                let target = *anchors.get(&id).ok_or_else(|| ("found undefined alias".to_string(), Some(at)))?;
+                let target = *anchors
+                    .get(&id)
+                    .ok_or_else(|| ("found undefined alias".to_string(), Some(at)))?;
                 nodes[target].referenced = true;
-                Some((Node { at, tag: NodeTag::None, kind: Kind::Alias(target), referenced: false, open: false }, 0, false))
+                Some((
+                    Node {
+                        at,
+                        tag: NodeTag::None,
+                        kind: Kind::Alias(target),
+                        referenced: false,
+                        open: false,
+                    },
+                    0,
+                    false,
+                ))
             }
             Event::Scalar(value, style, anchor, tag) => {
                 let plain = style == ScalarStyle::Plain;
-                let node = Node { at, tag: node_tag(tag), kind: Kind::Scalar { value, plain }, referenced: false, open: false };
+                let node = Node {
+                    at,
+                    tag: node_tag(tag),
+                    kind: Kind::Scalar { value, plain },
+                    referenced: false,
+                    open: false,
+                };
                 Some((node, anchor, false))
             }
             Event::SequenceStart(anchor, tag) => {
-                let node = Node { at, tag: node_tag(tag), kind: Kind::Seq(Vec::new()), referenced: false, open: true };
+                let node = Node {
+                    at,
+                    tag: node_tag(tag),
+                    kind: Kind::Seq(Vec::new()),
+                    referenced: false,
+                    open: true,
+                };
                 Some((node, anchor, true))
             }
             Event::MappingStart(anchor, tag) => {
-                let node = Node { at, tag: node_tag(tag), kind: Kind::Map(Vec::new()), referenced: false, open: true };
+                let node = Node {
+                    at,
+                    tag: node_tag(tag),
+                    kind: Kind::Map(Vec::new()),
+                    referenced: false,
+                    open: true,
+                };
                 Some((node, anchor, true))
             }
             Event::SequenceEnd => {
@@ -291,7 +497,9 @@ fn compose(src: &str) -> Result<Graph<'_>, Error> {
                 None
             }
         };
-        let Some((node, anchor, opens)) = new else { continue };
+        let Some((node, anchor, opens)) = new else {
+            continue;
+        };
         let id = nodes.len();
         nodes.push(node);
         if anchor > 0 {
@@ -310,9 +518,12 @@ fn compose(src: &str) -> Result<Graph<'_>, Error> {
         }
         if opens {
             if stack.len() >= MAX_NESTING {
-                return Err((nested_too_deep(), Some(at)));
+                return Err(Failure::Other((nested_too_deep(), Some(at))));
             }
-            stack.push(Open { node: id, key: None });
+            stack.push(Open {
+                node: id,
+                key: None,
+            });
         }
     }
     Ok(Graph { nodes, root })
@@ -334,18 +545,17 @@ fn scalar_tag(tag: &NodeTag, value: &str, plain: bool) -> Cow<'static, str> {
         NodeTag::None if plain => scalar::resolve(value),
         NodeTag::None => scalar::Kind::Str,
     };
-    let name = match kind {
-        scalar::Kind::Null => "null",
-        scalar::Kind::Bool => "bool",
-        scalar::Kind::Int => "int",
-        scalar::Kind::Float => "float",
-        scalar::Kind::Timestamp => "timestamp",
-        scalar::Kind::Merge => "merge",
-        scalar::Kind::Value => "value",
-        scalar::Kind::Yaml => "yaml",
-        scalar::Kind::Str => "str",
-    };
-    Cow::Owned(format!("{YAML_TAG}{name}"))
+    Cow::Borrowed(match kind {
+        scalar::Kind::Null => "tag:yaml.org,2002:null",
+        scalar::Kind::Bool => "tag:yaml.org,2002:bool",
+        scalar::Kind::Int => "tag:yaml.org,2002:int",
+        scalar::Kind::Float => "tag:yaml.org,2002:float",
+        scalar::Kind::Timestamp => "tag:yaml.org,2002:timestamp",
+        scalar::Kind::Merge => "tag:yaml.org,2002:merge",
+        scalar::Kind::Value => "tag:yaml.org,2002:value",
+        scalar::Kind::Yaml => "tag:yaml.org,2002:yaml",
+        scalar::Kind::Str => "tag:yaml.org,2002:str",
+    })
 }
 
 fn is_merge_key(nodes: &[Node<'_>], key: usize) -> bool {
@@ -363,21 +573,30 @@ fn is_merge_key(nodes: &[Node<'_>], key: usize) -> bool {
 /// PyYAML's `flatten_mapping`, done once when a mapping ends (the mappings
 /// it merges have ended before, so they are flat already).
 fn flatten(nodes: &mut [Node<'_>], id: usize, merged_total: &mut usize) -> Result<(), Error> {
-    let Kind::Map(pairs) = &nodes[id].kind else { return Ok(()) };
+    let Kind::Map(pairs) = &nodes[id].kind else {
+        return Ok(());
+    };
     if !pairs.iter().any(|(k, _)| is_merge_key(nodes, *k)) {
         return Ok(());
     }
     let pairs = pairs.clone();
     let mut merge: Vec<(usize, usize)> = Vec::new();
     let mut own = Vec::with_capacity(pairs.len());
-    let source_pairs = |nodes: &[Node<'_>], m: usize, at: Location| -> Result<Vec<(usize, usize)>, Error> {
-        let n = &nodes[m];
-        match &n.kind {
-            Kind::Map(p) if !n.open => Ok(p.clone()),
-            Kind::Map(_) => Err(("found a merge key that merges a mapping into itself (recursive alias)".into(), Some(at))),
-            _ => Err((format!("expected a mapping for merging, but found {}", n.id()), Some(n.at))),
-        }
-    };
+    let source_pairs =
+        |nodes: &[Node<'_>], m: usize, at: Location| -> Result<Vec<(usize, usize)>, Error> {
+            let n = &nodes[m];
+            match &n.kind {
+                Kind::Map(p) if !n.open => Ok(p.clone()),
+                Kind::Map(_) => Err((
+                    "found a merge key that merges a mapping into itself (recursive alias)".into(),
+                    Some(at),
+                )),
+                _ => Err((
+                    format!("expected a mapping for merging, but found {}", n.id()),
+                    Some(n.at),
+                )),
+            }
+        };
     for (k, v) in pairs {
         if !is_merge_key(nodes, k) {
             own.push((k, v));
@@ -395,7 +614,10 @@ fn flatten(nodes: &mut [Node<'_>], id: usize, merged_total: &mut usize) -> Resul
             }
             _ => {
                 return Err((
-                    format!("expected a mapping or list of mappings for merging, but found {}", nodes[target].id()),
+                    format!(
+                        "expected a mapping or list of mappings for merging, but found {}",
+                        nodes[target].id()
+                    ),
                     Some(nodes[v].at),
                 ))
             }
@@ -472,14 +694,22 @@ impl Builder<'_, '_> {
             }
             let value = value.clone();
             self.charge(size, at)?;
-            return Ok(Built { value, span, size, height });
+            return Ok(Built {
+                value,
+                span,
+                size,
+                height,
+            });
         }
         self.in_progress[target] = true;
         let built = self.construct(target, depth);
         self.in_progress[target] = false;
         let built = built?;
         if self.nodes[target].referenced {
-            self.memo.insert(target, (built.value.clone(), built.span, built.size, built.height));
+            self.memo.insert(
+                target,
+                (built.value.clone(), built.span, built.size, built.height),
+            );
         }
         Ok(built)
     }
@@ -493,7 +723,12 @@ impl Builder<'_, '_> {
                 let v = construct_scalar(&tag, value, node)?;
                 self.charge(1, at)?;
                 let span = self.push_span(SpanNode::Leaf(at));
-                Ok(Built { value: v, span, size: 1, height: 0 })
+                Ok(Built {
+                    value: v,
+                    span,
+                    size: 1,
+                    height: 0,
+                })
             }
             Kind::Seq(items) => {
                 let tag = collection_tag(&node.tag, "seq");
@@ -521,7 +756,12 @@ impl Builder<'_, '_> {
                     spans.push(b.span);
                 }
                 let span = self.push_span(SpanNode::Seq(at, spans));
-                Ok(Built { value: Value::Array(out), span, size, height })
+                Ok(Built {
+                    value: Value::Array(out),
+                    span,
+                    size,
+                    height,
+                })
             }
             Kind::Map(pairs) => {
                 let tag = collection_tag(&node.tag, "map");
@@ -533,7 +773,10 @@ impl Builder<'_, '_> {
                     Some("set") => true,
                     Some("seq") => return Err(expected("a sequence node", node)),
                     Some("omap" | "pairs") => {
-                        return Err((format!("expected a sequence, but found {}", node.id()), Some(at)))
+                        return Err((
+                            format!("expected a sequence, but found {}", node.id()),
+                            Some(at),
+                        ))
                     }
                     Some("str" | "int" | "float" | "bool" | "null" | "timestamp" | "binary") => {
                         return Err(expected("a scalar node", node))
@@ -553,14 +796,24 @@ impl Builder<'_, '_> {
                     map.insert(key, if is_set { Value::Null } else { b.value });
                 }
                 let span = self.push_span(SpanNode::Map(at, entries));
-                Ok(Built { value: Value::Object(map), span, size, height })
+                Ok(Built {
+                    value: Value::Object(map),
+                    span,
+                    size,
+                    height,
+                })
             }
             Kind::Alias(t) => self.build(*t, depth),
         }
     }
 
     /// `!!omap` / `!!pairs`: a list of one-pair mappings, as `[key, value]`.
-    fn construct_pairs(&mut self, id: usize, items: &[usize], depth: usize) -> Result<Built, Error> {
+    fn construct_pairs(
+        &mut self,
+        id: usize,
+        items: &[usize],
+        depth: usize,
+    ) -> Result<Built, Error> {
         let at = self.nodes[id].at;
         if depth + 2 > MAX_NESTING {
             return Err((nested_too_deep(), Some(at)));
@@ -572,10 +825,19 @@ impl Builder<'_, '_> {
         for item in items {
             let n = &self.nodes[deref(self.nodes, *item)];
             let Kind::Map(p) = &n.kind else {
-                return Err((format!("expected a mapping of length 1, but found {}", n.id()), Some(n.at)));
+                return Err((
+                    format!("expected a mapping of length 1, but found {}", n.id()),
+                    Some(n.at),
+                ));
             };
             if p.len() != 1 {
-                return Err((format!("expected a single mapping item, but found {} items", p.len()), Some(n.at)));
+                return Err((
+                    format!(
+                        "expected a single mapping item, but found {} items",
+                        p.len()
+                    ),
+                    Some(n.at),
+                ));
             }
             let (k, v) = p[0];
             let item_at = n.at;
@@ -589,7 +851,12 @@ impl Builder<'_, '_> {
             spans.push(s);
         }
         let span = self.push_span(SpanNode::Seq(at, spans));
-        Ok(Built { value: Value::Array(out), span, size, height })
+        Ok(Built {
+            value: Value::Array(out),
+            span,
+            size,
+            height,
+        })
     }
 
     /// A mapping key, as the string it becomes.
@@ -597,12 +864,15 @@ impl Builder<'_, '_> {
         let n = &self.nodes[deref(self.nodes, id)];
         let Kind::Scalar { value, plain } = &n.kind else {
             let at = self.nodes[id].at;
-            return Err(("while constructing a mapping, found unhashable key".into(), Some(at)));
+            return Err((
+                "while constructing a mapping, found unhashable key".into(),
+                Some(at),
+            ));
         };
         let mut tag = scalar_tag(&n.tag, value, *plain);
         if tag.strip_prefix(YAML_TAG) == Some("value") {
             // PyYAML's flatten_mapping retags `=` keys as strings.
-            tag = Cow::Owned(format!("{YAML_TAG}str"));
+            tag = Cow::Borrowed("tag:yaml.org,2002:str");
         }
         key_string(&tag, value, n)
     }
@@ -617,11 +887,17 @@ fn collection_tag(tag: &NodeTag, default: &str) -> String {
 }
 
 fn expected(what: &str, node: &Node<'_>) -> Error {
-    (format!("expected {what}, but found {}", node.id()), Some(node.at))
+    (
+        format!("expected {what}, but found {}", node.id()),
+        Some(node.at),
+    )
 }
 
 fn no_constructor(tag: &str, at: Location) -> Error {
-    (format!("could not determine a constructor for the tag '{tag}'"), Some(at))
+    (
+        format!("could not determine a constructor for the tag '{tag}'"),
+        Some(at),
+    )
 }
 
 fn constructor_error(message: String, node: &Node<'_>) -> Error {
@@ -643,20 +919,32 @@ fn construct_scalar(tag: &str, value: &str, node: &Node<'_>) -> Result<Value, Er
     };
     match name {
         "null" => Ok(Value::Null),
-        "bool" => scalar::boolean(value).map(Value::Bool).map_err(|m| constructor_error(m, node)),
-        "int" => scalar::int(value).map(scalar::PyInt::to_value).map_err(|m| constructor_error(m, node)),
+        "bool" => scalar::boolean(value)
+            .map(Value::Bool)
+            .map_err(|m| constructor_error(m, node)),
+        "int" => scalar::int(value)
+            .map(scalar::PyInt::to_value)
+            .map_err(|m| constructor_error(m, node)),
         "float" => finite(scalar::float(value).map_err(|m| constructor_error(m, node))?),
         "str" => Ok(Value::String(value.to_string())),
-        "timestamp" => scalar::timestamp(value).map(|t| Value::String(t.iso)).map_err(|m| constructor_error(m, node)),
+        "timestamp" => scalar::timestamp(value)
+            .map(|t| Value::String(t.iso))
+            .map_err(|m| constructor_error(m, node)),
         "binary" => {
             let bytes = scalar::binary(value).map_err(|m| constructor_error(m, node))?;
             String::from_utf8(bytes).map(Value::String).map_err(|_| {
-                constructor_error("!!binary data that is not UTF-8 text cannot be represented".into(), node)
+                constructor_error(
+                    "!!binary data that is not UTF-8 text cannot be represented".into(),
+                    node,
+                )
             })
         }
         "seq" => Err(expected("a sequence node", node)),
         "map" | "set" => Err(expected("a mapping node", node)),
-        "omap" | "pairs" => Err((format!("expected a sequence, but found {}", node.id()), Some(node.at))),
+        "omap" | "pairs" => Err((
+            format!("expected a sequence, but found {}", node.id()),
+            Some(node.at),
+        )),
         _ => Err(no_constructor(tag, node.at)),
     }
 }
@@ -670,11 +958,20 @@ fn key_string(tag: &str, value: &str, node: &Node<'_>) -> Result<String, Error> 
     Ok(match name {
         "str" => value.to_string(),
         "null" => "None".into(),
-        "bool" => if scalar::boolean(value).map_err(err)? { "True" } else { "False" }.into(),
+        "bool" => if scalar::boolean(value).map_err(err)? {
+            "True"
+        } else {
+            "False"
+        }
+        .into(),
         "int" => scalar::int(value).map_err(err)?.py_str(),
         "float" => scalar::float_repr(scalar::float(value).map_err(err)?),
         "timestamp" => scalar::timestamp(value).map_err(err)?.str_form,
         "binary" => scalar::bytes_repr(&scalar::binary(value).map_err(err)?),
-        _ => return Err(construct_scalar(tag, value, node).err().unwrap_or_else(|| no_constructor(tag, node.at))),
+        _ => {
+            return Err(construct_scalar(tag, value, node)
+                .err()
+                .unwrap_or_else(|| no_constructor(tag, node.at)))
+        }
     })
 }

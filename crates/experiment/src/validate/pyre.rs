@@ -83,11 +83,19 @@ impl fmt::Display for PyReError {
 impl std::error::Error for PyReError {}
 
 fn syntax(msg: impl Into<String>, pos: usize) -> PyReError {
-    PyReError { msg: msg.into(), pos, kind: PyReErrorKind::Syntax }
+    PyReError {
+        msg: msg.into(),
+        pos,
+        kind: PyReErrorKind::Syntax,
+    }
 }
 
 fn unsupported(msg: impl Into<String>, pos: usize) -> PyReError {
-    PyReError { msg: msg.into(), pos, kind: PyReErrorKind::Unsupported }
+    PyReError {
+        msg: msg.into(),
+        pos,
+        kind: PyReErrorKind::Unsupported,
+    }
 }
 
 /// Checks `pattern` as `re.compile(pattern)` would and returns the
@@ -168,7 +176,11 @@ struct Src {
 
 impl Src {
     fn new(s: Vec<char>) -> Result<Src, PyReError> {
-        let mut src = Src { s, index: 0, next: None };
+        let mut src = Src {
+            s,
+            index: 0,
+            next: None,
+        };
         src.advance()?;
         Ok(src)
     }
@@ -181,7 +193,10 @@ impl Src {
         };
         if c == '\\' {
             let Some(&d) = self.s.get(i + 1) else {
-                return Err(syntax("bad escape (end of pattern)", self.s.len().saturating_sub(1)));
+                return Err(syntax(
+                    "bad escape (end of pattern)",
+                    self.s.len().saturating_sub(1),
+                ));
             };
             self.index = i + 2;
             self.next = Some(Tok { c: d, esc: true });
@@ -240,7 +255,9 @@ impl Src {
                     if result.is_empty() {
                         return Err(self.error(format!("missing {name}"), 0));
                     }
-                    return Err(self.error(format!("missing {terminator}, unterminated name"), count));
+                    return Err(
+                        self.error(format!("missing {terminator}, unterminated name"), count)
+                    );
                 }
                 Some(t) if t.is(terminator) => {
                     if result.is_empty() {
@@ -292,7 +309,11 @@ fn is_identifier(s: &str) -> bool {
 
 /// Python `repr()` of a string, for names quoted in messages.
 fn py_repr_str(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::new();
     out.push(quote);
     for c in s.chars() {
@@ -305,7 +326,9 @@ fn py_repr_str(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -354,15 +377,36 @@ enum Node {
     Lit(u32),
     NotLit(u32),
     Any,
-    In { negate: bool, items: Vec<SetItem> },
+    In {
+        negate: bool,
+        items: Vec<SetItem>,
+    },
     At(At),
     Branch(Vec<Vec<Node>>),
-    Repeat { min: u64, max: u64, kind: RepKind, item: Vec<Node> },
-    Sub { group: Option<usize>, add: u32, del: u32, body: Vec<Node> },
+    Repeat {
+        min: u64,
+        max: u64,
+        kind: RepKind,
+        item: Vec<Node>,
+    },
+    Sub {
+        group: Option<usize>,
+        add: u32,
+        del: u32,
+        body: Vec<Node>,
+    },
     Atomic(Vec<Node>),
-    Assert { behind: bool, neg: bool, body: Vec<Node> },
+    Assert {
+        behind: bool,
+        neg: bool,
+        body: Vec<Node>,
+    },
     GroupRef(usize),
-    GroupRefExists { group: usize, yes: Vec<Node>, no: Option<Vec<Node>> },
+    GroupRefExists {
+        group: usize,
+        yes: Vec<Node>,
+        no: Option<Vec<Node>>,
+    },
 }
 
 /// What an escape stands for.
@@ -385,7 +429,10 @@ struct State {
 
 impl State {
     fn new() -> State {
-        State { groupwidths: vec![None], ..State::default() }
+        State {
+            groupwidths: vec![None],
+            ..State::default()
+        }
     }
 
     fn groups(&self) -> usize {
@@ -417,7 +464,10 @@ impl State {
                 return Err(src.error("cannot refer to an open group", 0));
             }
             if gid >= lb {
-                return Err(src.error("cannot refer to group defined in the same lookbehind subpattern", 0));
+                return Err(src.error(
+                    "cannot refer to group defined in the same lookbehind subpattern",
+                    0,
+                ));
             }
         }
         Ok(())
@@ -459,7 +509,12 @@ fn width(nodes: &[Node], state: &State) -> (u128, u128) {
                 hi = hi.saturating_add(1);
             }
             Node::GroupRef(g) => {
-                let (i, j) = state.groupwidths.get(*g).copied().flatten().unwrap_or((0, 0));
+                let (i, j) = state
+                    .groupwidths
+                    .get(*g)
+                    .copied()
+                    .flatten()
+                    .unwrap_or((0, 0));
                 lo = lo.saturating_add(i);
                 hi = hi.saturating_add(j);
             }
@@ -508,7 +563,10 @@ fn common_escape(src: &mut Src, c: char, escape: &mut String) -> Result<Option<C
     let hex = src.getwhile(digits, HEXDIGITS)?;
     escape.push_str(&hex);
     if hex.len() != digits {
-        return Err(src.error(format!("incomplete escape {escape}"), escape.chars().count()));
+        return Err(src.error(
+            format!("incomplete escape {escape}"),
+            escape.chars().count(),
+        ));
     }
     let v = u32::from_str_radix(&hex, 16).unwrap_or(u32::MAX);
     if c == 'U' && v > 0x10FFFF {
@@ -622,7 +680,10 @@ fn escape(src: &mut Src, c: char, state: &State) -> Result<Code, PyReError> {
             state.checklookbehindgroup(group, src)?;
             return Ok(Code::GroupRef(group));
         }
-        return Err(src.error(format!("invalid group reference {group}"), escape.chars().count() - 1));
+        return Err(src.error(
+            format!("invalid group reference {group}"),
+            escape.chars().count() - 1,
+        ));
     }
     if c.is_ascii_alphabetic() {
         return Err(src.error(format!("bad escape {escape}"), escape.chars().count()));
@@ -632,9 +693,17 @@ fn escape(src: &mut Src, c: char, state: &State) -> Result<Code, PyReError> {
 
 // ---------------------------------------------------------------- parser
 
-fn parse_sub(src: &mut Src, state: &mut State, mut verbose: bool, nested: usize) -> Result<Vec<Node>, PyReError> {
+fn parse_sub(
+    src: &mut Src,
+    state: &mut State,
+    mut verbose: bool,
+    nested: usize,
+) -> Result<Vec<Node>, PyReError> {
     if nested > MAX_DEPTH {
-        return Err(unsupported(format!("the pattern nests groups more than {MAX_DEPTH} deep"), src.tell()));
+        return Err(unsupported(
+            format!("the pattern nests groups more than {MAX_DEPTH} deep"),
+            src.tell(),
+        ));
     }
     let mut items: Vec<Vec<Node>> = Vec::new();
     loop {
@@ -653,10 +722,15 @@ fn parse_sub(src: &mut Src, state: &mut State, mut verbose: bool, nested: usize)
     Ok(vec![Node::Branch(items)])
 }
 
-fn parse(src: &mut Src, state: &mut State, mut verbose: bool, nested: usize, first: bool) -> Result<Vec<Node>, PyReError> {
+fn parse(
+    src: &mut Src,
+    state: &mut State,
+    mut verbose: bool,
+    nested: usize,
+    first: bool,
+) -> Result<Vec<Node>, PyReError> {
     let mut sub: Vec<Node> = Vec::new();
-    loop {
-        let Some(this) = src.next else { break };
+    while let Some(this) = src.next {
         if this.is('|') || this.is(')') {
             break;
         }
@@ -679,7 +753,10 @@ fn parse(src: &mut Src, state: &mut State, mut verbose: bool, nested: usize, fir
         if this.esc {
             match escape(src, this.c, state)? {
                 Code::Lit(v) => sub.push(Node::Lit(v)),
-                Code::Cat(c) => sub.push(Node::In { negate: false, items: vec![SetItem::Cat(c)] }),
+                Code::Cat(c) => sub.push(Node::In {
+                    negate: false,
+                    items: vec![SetItem::Cat(c)],
+                }),
                 Code::At(a) => sub.push(Node::At(a)),
                 Code::GroupRef(g) => sub.push(Node::GroupRef(g)),
             }
@@ -722,12 +799,19 @@ fn parse(src: &mut Src, state: &mut State, mut verbose: bool, nested: usize, fir
                         let mut min = 0;
                         let mut max = MAXREPEAT;
                         if !lo.is_empty() {
-                            min = parse_count(&lo).ok_or_else(|| src.error("the repetition number is too large", 0))?;
+                            min = parse_count(&lo).ok_or_else(|| {
+                                src.error("the repetition number is too large", 0)
+                            })?;
                         }
                         if !hi.is_empty() {
-                            max = parse_count(&hi).ok_or_else(|| src.error("the repetition number is too large", 0))?;
+                            max = parse_count(&hi).ok_or_else(|| {
+                                src.error("the repetition number is too large", 0)
+                            })?;
                             if max < min {
-                                return Err(src.error("min repeat greater than max repeat", src.tell() - here));
+                                return Err(src.error(
+                                    "min repeat greater than max repeat",
+                                    src.tell() - here,
+                                ));
                             }
                         }
                         (min, max)
@@ -737,7 +821,12 @@ fn parse(src: &mut Src, state: &mut State, mut verbose: bool, nested: usize, fir
                 let item = match sub.last() {
                     None | Some(Node::At(_)) => return Err(src.error("nothing to repeat", back)),
                     Some(Node::Repeat { .. }) => return Err(src.error("multiple repeat", back)),
-                    Some(Node::Sub { group: None, add: 0, del: 0, body }) => body.clone(),
+                    Some(Node::Sub {
+                        group: None,
+                        add: 0,
+                        del: 0,
+                        body,
+                    }) => body.clone(),
                     Some(n) => vec![n.clone()],
                 };
                 let kind = if src.matches('?')? {
@@ -748,11 +837,18 @@ fn parse(src: &mut Src, state: &mut State, mut verbose: bool, nested: usize, fir
                     RepKind::Greedy
                 };
                 sub.pop();
-                sub.push(Node::Repeat { min, max, kind, item });
+                sub.push(Node::Repeat {
+                    min,
+                    max,
+                    kind,
+                    item,
+                });
             }
             '.' => sub.push(Node::Any),
             '(' => {
-                if let Some(node) = parse_group(src, state, &mut verbose, nested, first, sub.is_empty())? {
+                if let Some(node) =
+                    parse_group(src, state, &mut verbose, nested, first, sub.is_empty())?
+                {
                     sub.push(node);
                 }
             }
@@ -780,7 +876,11 @@ fn parse_set(src: &mut Src) -> Result<Node, PyReError> {
         if this.is(']') && !set.is_empty() {
             break;
         }
-        let code1 = if this.esc { class_escape(src, this.c)? } else { Code::Lit(this.c as u32) };
+        let code1 = if this.esc {
+            class_escape(src, this.c)?
+        } else {
+            Code::Lit(this.c as u32)
+        };
         if src.matches('-')? {
             let Some(that) = src.get()? else {
                 return Err(src.error("unterminated character set", src.tell() - here));
@@ -790,7 +890,11 @@ fn parse_set(src: &mut Src) -> Result<Node, PyReError> {
                 set.push(SetItem::Lit('-' as u32));
                 break;
             }
-            let code2 = if that.esc { class_escape(src, that.c)? } else { Code::Lit(that.c as u32) };
+            let code2 = if that.esc {
+                class_escape(src, that.c)?
+            } else {
+                Code::Lit(that.c as u32)
+            };
             let bad = || format!("bad character range {}-{}", this.text(), that.text());
             let off = this.len() + 1 + that.len();
             match (code1, code2) {
@@ -814,10 +918,17 @@ fn parse_set(src: &mut Src) -> Result<Node, PyReError> {
     }
     if uniq.len() == 1 {
         if let SetItem::Lit(v) = uniq[0] {
-            return Ok(if negate { Node::NotLit(v) } else { Node::Lit(v) });
+            return Ok(if negate {
+                Node::NotLit(v)
+            } else {
+                Node::Lit(v)
+            });
         }
     }
-    Ok(Node::In { negate, items: uniq })
+    Ok(Node::In {
+        negate,
+        items: uniq,
+    })
 }
 
 fn set_item(code: Code) -> SetItem {
@@ -861,7 +972,9 @@ fn parse_group(
                     src.checkgroupname(&n, 1)?;
                     let off = n.chars().count() + 1;
                     let Some(&gid) = state.groupdict.get(&n) else {
-                        return Err(src.error(format!("unknown group name {}", py_repr_str(&n)), off));
+                        return Err(
+                            src.error(format!("unknown group name {}", py_repr_str(&n)), off)
+                        );
                     };
                     if !state.checkgroup(gid) {
                         return Err(src.error("cannot refer to an open group", off));
@@ -872,14 +985,18 @@ fn parse_group(
                     let Some(ch) = src.get()? else {
                         return Err(src.error("unexpected end of pattern", 0));
                     };
-                    return Err(src.error(format!("unknown extension ?P{}", ch.text()), ch.len() + 2));
+                    return Err(
+                        src.error(format!("unknown extension ?P{}", ch.text()), ch.len() + 2)
+                    );
                 }
             }
             ':' => capture = false,
             '#' => {
                 loop {
                     if src.next.is_none() {
-                        return Err(src.error("missing ), unterminated comment", src.tell() - start));
+                        return Err(
+                            src.error("missing ), unterminated comment", src.tell() - start)
+                        );
                     }
                     if src.get()?.is_some_and(|t| t.is(')')) {
                         break;
@@ -896,7 +1013,9 @@ fn parse_group(
                         return Err(src.error("unexpected end of pattern", 0));
                     };
                     if !(ch.is('=') || ch.is('!')) {
-                        return Err(src.error(format!("unknown extension ?<{}", ch.text()), ch.len() + 2));
+                        return Err(
+                            src.error(format!("unknown extension ?<{}", ch.text()), ch.len() + 2)
+                        );
                     }
                     c = ch.c;
                     behind = true;
@@ -912,7 +1031,11 @@ fn parse_group(
                 if !src.matches(')')? {
                     return Err(src.error("missing ), unterminated subpattern", src.tell() - start));
                 }
-                return Ok(Some(Node::Assert { behind, neg: c == '!', body: p }));
+                return Ok(Some(Node::Assert {
+                    behind,
+                    neg: c == '!',
+                    body: p,
+                }));
             }
             '(' => {
                 let condname = src.getuntil(')', "group name")?;
@@ -921,12 +1044,19 @@ fn parse_group(
                     match state.groupdict.get(&condname) {
                         Some(&g) => g,
                         None => {
-                            return Err(src.error(format!("unknown group name {}", py_repr_str(&condname)), off))
+                            return Err(src.error(
+                                format!("unknown group name {}", py_repr_str(&condname)),
+                                off,
+                            ))
                         }
                     }
                 } else {
-                    let g = py_int(&condname)
-                        .ok_or_else(|| src.error(format!("bad character in group name {}", py_repr_str(&condname)), off))?;
+                    let g = py_int(&condname).ok_or_else(|| {
+                        src.error(
+                            format!("bad character in group name {}", py_repr_str(&condname)),
+                            off,
+                        )
+                    })?;
                     if g == 0 {
                         return Err(src.error("bad group number", off));
                     }
@@ -934,7 +1064,10 @@ fn parse_group(
                         return Err(src.error(format!("invalid group reference {g}"), off));
                     }
                     let g = g as usize;
-                    state.grouprefpos.entry(g).or_insert(src.tell().saturating_sub(off));
+                    state
+                        .grouprefpos
+                        .entry(g)
+                        .or_insert(src.tell().saturating_sub(off));
                     g
                 };
                 state.checklookbehindgroup(condgroup, src)?;
@@ -951,16 +1084,24 @@ fn parse_group(
                 if !src.matches(')')? {
                     return Err(src.error("missing ), unterminated subpattern", src.tell() - start));
                 }
-                return Ok(Some(Node::GroupRefExists { group: condgroup, yes, no }));
+                return Ok(Some(Node::GroupRefExists {
+                    group: condgroup,
+                    yes,
+                    no,
+                }));
             }
             '>' => {
                 capture = false;
                 atomic = true;
             }
-            c if !ch.esc && (flag_of(c).is_some() || c == '-') => match parse_flags(src, state, c)? {
+            c if !ch.esc && (flag_of(c).is_some() || c == '-') => match parse_flags(src, state, c)?
+            {
                 None => {
                     if !first || !sub_empty {
-                        return Err(src.error("global flags not at the start of the expression", src.tell() - start));
+                        return Err(src.error(
+                            "global flags not at the start of the expression",
+                            src.tell() - start,
+                        ));
                     }
                     *verbose = state.flags & F_VERBOSE != 0;
                     return Ok(None);
@@ -996,7 +1137,12 @@ fn parse_group(
     if atomic {
         return Ok(Some(Node::Atomic(p)));
     }
-    Ok(Some(Node::Sub { group, add: add_flags, del: del_flags, body: p }))
+    Ok(Some(Node::Sub {
+        group,
+        add: add_flags,
+        del: del_flags,
+        body: p,
+    }))
 }
 
 /// Python `int(s)` for a group number: optional sign, digits, surrounding
@@ -1018,7 +1164,11 @@ fn py_int(s: &str) -> Option<u128> {
     Some(v)
 }
 
-fn parse_flags(src: &mut Src, state: &mut State, first_char: char) -> Result<Option<(u32, u32)>, PyReError> {
+fn parse_flags(
+    src: &mut Src,
+    state: &mut State,
+    first_char: char,
+) -> Result<Option<(u32, u32)>, PyReError> {
     let mut add_flags = 0;
     let mut del_flags = 0;
     let mut ch = first_char;
@@ -1026,11 +1176,17 @@ fn parse_flags(src: &mut Src, state: &mut State, first_char: char) -> Result<Opt
         loop {
             let flag = flag_of(ch).unwrap_or(0);
             if ch == 'L' {
-                return Err(src.error("bad inline flags: cannot use 'L' flag with a str pattern", 0));
+                return Err(src.error(
+                    "bad inline flags: cannot use 'L' flag with a str pattern",
+                    0,
+                ));
             }
             add_flags |= flag;
             if flag & TYPE_FLAGS != 0 && add_flags & TYPE_FLAGS != flag {
-                return Err(src.error("bad inline flags: flags 'a', 'u' and 'L' are incompatible", 0));
+                return Err(src.error(
+                    "bad inline flags: flags 'a', 'u' and 'L' are incompatible",
+                    0,
+                ));
             }
             let Some(t) = src.get()? else {
                 return Err(src.error("missing -, : or )", 0));
@@ -1040,7 +1196,11 @@ fn parse_flags(src: &mut Src, state: &mut State, first_char: char) -> Result<Opt
                 break;
             }
             if t.esc || flag_of(t.c).is_none() {
-                let msg = if !t.esc && t.c.is_alphabetic() { "unknown flag" } else { "missing -, : or )" };
+                let msg = if !t.esc && t.c.is_alphabetic() {
+                    "unknown flag"
+                } else {
+                    "missing -, : or )"
+                };
                 return Err(src.error(msg, t.len()));
             }
             ch = t.c;
@@ -1058,14 +1218,21 @@ fn parse_flags(src: &mut Src, state: &mut State, first_char: char) -> Result<Opt
             return Err(src.error("missing flag", 0));
         };
         if t.esc || flag_of(t.c).is_none() {
-            let msg = if !t.esc && t.c.is_alphabetic() { "unknown flag" } else { "missing flag" };
+            let msg = if !t.esc && t.c.is_alphabetic() {
+                "unknown flag"
+            } else {
+                "missing flag"
+            };
             return Err(src.error(msg, t.len()));
         }
         let mut ch = t.c;
         loop {
             let flag = flag_of(ch).unwrap_or(0);
             if flag & TYPE_FLAGS != 0 {
-                return Err(src.error("bad inline flags: cannot turn off flags 'a', 'u' and 'L'", 0));
+                return Err(src.error(
+                    "bad inline flags: cannot turn off flags 'a', 'u' and 'L'",
+                    0,
+                ));
             }
             del_flags |= flag;
             let Some(t) = src.get()? else {
@@ -1075,7 +1242,11 @@ fn parse_flags(src: &mut Src, state: &mut State, first_char: char) -> Result<Opt
                 break;
             }
             if t.esc || flag_of(t.c).is_none() {
-                let msg = if !t.esc && t.c.is_alphabetic() { "unknown flag" } else { "missing :" };
+                let msg = if !t.esc && t.c.is_alphabetic() {
+                    "unknown flag"
+                } else {
+                    "missing :"
+                };
                 return Err(src.error(msg, t.len()));
             }
             ch = t.c;
@@ -1116,7 +1287,10 @@ fn check_compile(nodes: &[Node], state: &State, depth: usize) -> Result<(), PyRe
                     RepKind::Lazy => "MIN_REPEAT",
                     RepKind::Possessive => "POSSESSIVE_REPEAT",
                 };
-                return Err(syntax(format!("internal: unsupported template operator {op}"), 0));
+                return Err(syntax(
+                    format!("internal: unsupported template operator {op}"),
+                    0,
+                ));
             }
             Node::Branch(alts) => {
                 for a in alts {
@@ -1166,7 +1340,12 @@ const NEVER: &str = "[^\\x{0}-\\x{10FFFF}]";
 
 fn push_char(out: &mut String, v: u32) {
     match char::from_u32(v) {
-        Some(c) if c.is_ascii_alphanumeric() || (!c.is_ascii() && !c.is_whitespace() && !c.is_control()) => out.push(c),
+        Some(c)
+            if c.is_ascii_alphanumeric()
+                || (!c.is_ascii() && !c.is_whitespace() && !c.is_control()) =>
+        {
+            out.push(c)
+        }
         Some(_) => out.push_str(&format!("\\x{{{v:X}}}")),
         None => out.push_str(NEVER),
     }
@@ -1206,7 +1385,10 @@ fn ascii_swapped(lo: u32, hi: u32) -> Vec<SetItem> {
     for (a, b, delta) in [(0x41u32, 0x5Au32, 0x20i64), (0x61, 0x7A, -0x20)] {
         let (l, h) = (lo.max(a), hi.min(b));
         if l <= h {
-            out.push(SetItem::Range((l as i64 + delta) as u32, (h as i64 + delta) as u32));
+            out.push(SetItem::Range(
+                (l as i64 + delta) as u32,
+                (h as i64 + delta) as u32,
+            ));
         }
     }
     out
@@ -1266,7 +1448,9 @@ fn word_boundary(ascii: bool, negated: bool) -> &'static str {
         // sre's \B never matches in an empty text
         (false, true) => "(?:\\B(?!\\A\\z))",
         (true, false) => "(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))",
-        (true, true) => "(?:(?<=[0-9A-Za-z_])(?=[0-9A-Za-z_])|(?<![0-9A-Za-z_])(?![0-9A-Za-z_])(?!\\A\\z))",
+        (true, true) => {
+            "(?:(?<=[0-9A-Za-z_])(?=[0-9A-Za-z_])|(?<![0-9A-Za-z_])(?![0-9A-Za-z_])(?!\\A\\z))"
+        }
     }
 }
 
@@ -1286,7 +1470,13 @@ fn is_atom(nodes: &[Node]) -> bool {
     )
 }
 
-fn emit_seq(nodes: &[Node], ctx: Ctx, state: &State, out: &mut String, depth: usize) -> Result<(), PyReError> {
+fn emit_seq(
+    nodes: &[Node],
+    ctx: Ctx,
+    state: &State,
+    out: &mut String,
+    depth: usize,
+) -> Result<(), PyReError> {
     if depth > 4 * MAX_DEPTH {
         return Err(unsupported("the pattern is nested too deeply", 0));
     }
@@ -1296,15 +1486,27 @@ fn emit_seq(nodes: &[Node], ctx: Ctx, state: &State, out: &mut String, depth: us
     Ok(())
 }
 
-fn emit_node(n: &Node, ctx: Ctx, state: &State, out: &mut String, depth: usize) -> Result<(), PyReError> {
+fn emit_node(
+    n: &Node,
+    ctx: Ctx,
+    state: &State,
+    out: &mut String,
+    depth: usize,
+) -> Result<(), PyReError> {
     let ascii = ctx.has(F_ASCII);
     match n {
         Node::Lit(v) => match char::from_u32(*v) {
-            Some(c) if ctx.ascii_casei() && c.is_ascii_alphabetic() => emit_set(false, &[SetItem::Lit(*v)], ctx, out),
+            Some(c) if ctx.ascii_casei() && c.is_ascii_alphabetic() => {
+                emit_set(false, &[SetItem::Lit(*v)], ctx, out)
+            }
             _ => push_char(out, *v),
         },
         Node::NotLit(v) => emit_set(true, &[SetItem::Lit(*v)], ctx, out),
-        Node::Any => out.push_str(if ctx.has(F_DOTALL) { "(?s:.)" } else { "[^\\n]" }),
+        Node::Any => out.push_str(if ctx.has(F_DOTALL) {
+            "(?s:.)"
+        } else {
+            "[^\\n]"
+        }),
         Node::In { negate, items } => match (negate, items.as_slice()) {
             (false, [SetItem::Cat(Cat::Digit)]) if !ascii => out.push_str("\\d"),
             (false, [SetItem::Cat(Cat::NotDigit)]) if !ascii => out.push_str("\\D"),
@@ -1340,7 +1542,12 @@ fn emit_node(n: &Node, ctx: Ctx, state: &State, out: &mut String, depth: usize) 
             }
             out.push(')');
         }
-        Node::Repeat { min, max, kind, item } => {
+        Node::Repeat {
+            min,
+            max,
+            kind,
+            item,
+        } => {
             let (_, hi) = width(item, state);
             if hi == 0 {
                 // a zero-width item: repeating it changes nothing
@@ -1372,8 +1579,15 @@ fn emit_node(n: &Node, ctx: Ctx, state: &State, out: &mut String, depth: usize) 
                 RepKind::Possessive => out.push('+'),
             }
         }
-        Node::Sub { group, add, del, body } => {
-            let inner = Ctx { flags: (ctx.flags | add) & !del };
+        Node::Sub {
+            group,
+            add,
+            del,
+            body,
+        } => {
+            let inner = Ctx {
+                flags: (ctx.flags | add) & !del,
+            };
             out.push_str(if group.is_some() { "(" } else { "(?:" });
             let was_i = ctx.regex_casei();
             let now_i = inner.regex_casei();
@@ -1429,7 +1643,10 @@ mod tests {
     }
 
     fn search(p: &str, text: &str) -> bool {
-        compile(p).unwrap_or_else(|e| panic!("{p:?}: {e}")).is_match(text).unwrap_or(false)
+        compile(p)
+            .unwrap_or_else(|e| panic!("{p:?}: {e}"))
+            .is_match(text)
+            .unwrap_or(false)
     }
 
     #[test]
@@ -1447,22 +1664,43 @@ mod tests {
         assert_eq!(err("\\1(a)"), "invalid group reference 1");
         assert_eq!(err("(a\\1)"), "cannot refer to an open group");
         assert_eq!(err("(?<=a+)b"), "look-behind requires fixed-width pattern");
-        assert_eq!(err("(?<=a|bc)d"), "look-behind requires fixed-width pattern");
-        assert_eq!(err("a(?i)b"), "global flags not at the start of the expression");
+        assert_eq!(
+            err("(?<=a|bc)d"),
+            "look-behind requires fixed-width pattern"
+        );
+        assert_eq!(
+            err("a(?i)b"),
+            "global flags not at the start of the expression"
+        );
         assert_eq!(err("(?P<1a>x)"), "bad character in group name '1a'");
         assert_eq!(err("(?P=nope)"), "unknown group name 'nope'");
-        assert_eq!(err("(?P<a>x)(?P<a>y)"), "redefinition of group name 'a' as group 2; was group 1");
+        assert_eq!(
+            err("(?P<a>x)(?P<a>y)"),
+            "redefinition of group name 'a' as group 2; was group 1"
+        );
         assert_eq!(err("(?z)"), "unknown extension ?z");
-        assert_eq!(err("(?L)"), "bad inline flags: cannot use 'L' flag with a str pattern");
-        assert_eq!(err("(?au)"), "bad inline flags: flags 'a', 'u' and 'L' are incompatible");
+        assert_eq!(
+            err("(?L)"),
+            "bad inline flags: cannot use 'L' flag with a str pattern"
+        );
+        assert_eq!(
+            err("(?au)"),
+            "bad inline flags: flags 'a', 'u' and 'L' are incompatible"
+        );
         assert_eq!(err("\\x4"), "incomplete escape \\x4");
         assert_eq!(err("a\\"), "bad escape (end of pattern)");
         assert_eq!(err("[\\A]"), "bad escape \\A");
-        assert_eq!(err("\\777"), "octal escape value \\777 outside of range 0-0o377");
+        assert_eq!(
+            err("\\777"),
+            "octal escape value \\777 outside of range 0-0o377"
+        );
         assert_eq!(err("(?#abc"), "missing ), unterminated comment");
         assert_eq!(err("(?P<a"), "missing >, unterminated name");
         assert_eq!(err("(?"), "unexpected end of pattern");
-        assert_eq!(err("(?(1)a|b|c)(x)"), "conditional backref with more than two branches");
+        assert_eq!(
+            err("(?(1)a|b|c)(x)"),
+            "conditional backref with more than two branches"
+        );
         assert_eq!(err("(?(2)a)(x)"), "invalid group reference 2");
         assert_eq!(err("(?i-i:a)"), "bad inline flags: flag turned on and off");
     }
@@ -1520,6 +1758,9 @@ mod tests {
         assert!(search("(?i)HeLLo", "hello"));
         assert!(search("a.c", "abc") && !search("a.c", "a\nc") && search("(?s)a.c", "a\nc"));
         assert!(search("(a)\\1", "aa"));
-        assert!(search("^[0-9] \\$\\{level\\} hello - done$", "1 ${level} hello - done"));
+        assert!(search(
+            "^[0-9] \\$\\{level\\} hello - done$",
+            "1 ${level} hello - done"
+        ));
     }
 }

@@ -67,7 +67,24 @@ pub(super) fn resolve(v: &str) -> Kind {
 fn is_bool(v: &str) -> bool {
     matches!(
         v,
-        "yes" | "Yes" | "YES" | "no" | "No" | "NO" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE" | "on" | "On" | "ON" | "off" | "Off" | "OFF"
+        "yes"
+            | "Yes"
+            | "YES"
+            | "no"
+            | "No"
+            | "NO"
+            | "true"
+            | "True"
+            | "TRUE"
+            | "false"
+            | "False"
+            | "FALSE"
+            | "on"
+            | "On"
+            | "ON"
+            | "off"
+            | "Off"
+            | "OFF"
     )
 }
 
@@ -84,7 +101,10 @@ struct Cur<'a> {
 
 impl<'a> Cur<'a> {
     fn new(s: &'a str) -> Self {
-        Cur { b: s.as_bytes(), i: 0 }
+        Cur {
+            b: s.as_bytes(),
+            i: 0,
+        }
     }
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
@@ -127,7 +147,11 @@ impl<'a> Cur<'a> {
         while self.peek() == Some(b':') {
             let save = self.i;
             self.i += 1;
-            let digits = self.rest().iter().take_while(|c| c.is_ascii_digit()).count();
+            let digits = self
+                .rest()
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
             let ok = match digits {
                 1 => true,
                 2 => self.rest()[0] <= b'5',
@@ -292,7 +316,12 @@ fn parse_timestamp_fields(v: &str) -> Option<TsFields<'_>> {
     let mut c = Cur::new(v);
     let digits = |c: &mut Cur<'_>, min: usize, max: usize| -> Option<(usize, usize)> {
         let start = c.i;
-        let n = c.rest().iter().take(max).take_while(|b| b.is_ascii_digit()).count();
+        let n = c
+            .rest()
+            .iter()
+            .take(max)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
         if n < min {
             return None;
         }
@@ -310,7 +339,12 @@ fn parse_timestamp_fields(v: &str) -> Option<TsFields<'_>> {
     }
     let day = s(digits(&mut c, 1, 2)?);
     if c.done() {
-        return Some(TsFields { year, month, day, time: None });
+        return Some(TsFields {
+            year,
+            month,
+            day,
+            time: None,
+        });
     }
     if !(c.eat(b'T') || c.eat(b't')) && c.eat_while(|b| b == b' ' || b == b'\t') == 0 {
         return None;
@@ -346,7 +380,18 @@ fn parse_timestamp_fields(v: &str) -> Option<TsFields<'_>> {
     if !c.done() {
         return None;
     }
-    Some(TsFields { year, month, day, time: Some(TimeFields { hour, minute, second, fraction, tz }) })
+    Some(TsFields {
+        year,
+        month,
+        day,
+        time: Some(TimeFields {
+            hour,
+            minute,
+            second,
+            fraction,
+            tz,
+        }),
+    })
 }
 
 /// A timestamp as Python would print it.
@@ -364,7 +409,7 @@ fn days_in_month(year: u32, month: u32) -> u32 {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
         _ => {
-            if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 {
+            if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) {
                 29
             } else {
                 28
@@ -390,7 +435,10 @@ pub(super) fn timestamp(v: &str) -> Result<Timestamp, String> {
     }
     let date = format!("{year:04}-{month:02}-{day:02}");
     let Some(t) = f.time else {
-        return Ok(Timestamp { iso: date.clone(), str_form: date });
+        return Ok(Timestamp {
+            iso: date.clone(),
+            str_form: date,
+        });
     };
     let (hour, minute, second) = (num(t.hour), num(t.minute), num(t.second));
     if hour > 23 {
@@ -419,13 +467,18 @@ pub(super) fn timestamp(v: &str) -> Result<Timestamp, String> {
         Some((Some(sign), h, m)) => {
             let total = num(h) * 60 + m.map(num).unwrap_or(0);
             if total >= 24 * 60 {
-                return Err(format!("the time zone offset must be less than 24 hours in timestamp '{v}'"));
+                return Err(format!(
+                    "the time zone offset must be less than 24 hours in timestamp '{v}'"
+                ));
             }
             let sign = if sign == b'-' && total != 0 { '-' } else { '+' };
             time.push_str(&format!("{sign}{:02}:{:02}", total / 60, total % 60));
         }
     }
-    Ok(Timestamp { iso: format!("{date}T{time}"), str_form: format!("{date} {time}") })
+    Ok(Timestamp {
+        iso: format!("{date}T{time}"),
+        str_form: format!("{date} {time}"),
+    })
 }
 
 /// A Python integer: exact within 128 bits, else approximated.
@@ -444,10 +497,12 @@ impl PyInt {
     }
     fn mul_add(self, mul: u32, add: PyInt) -> PyInt {
         match (self, add) {
-            (PyInt::Exact(a), PyInt::Exact(b)) => match a.checked_mul(mul as i128).and_then(|x| x.checked_add(b)) {
-                Some(x) => PyInt::Exact(x),
-                None => PyInt::Approx(a as f64 * mul as f64 + b as f64),
-            },
+            (PyInt::Exact(a), PyInt::Exact(b)) => {
+                match a.checked_mul(mul as i128).and_then(|x| x.checked_add(b)) {
+                    Some(x) => PyInt::Exact(x),
+                    None => PyInt::Approx(a as f64 * mul as f64 + b as f64),
+                }
+            }
             _ => PyInt::Approx(self.as_f64() * mul as f64 + add.as_f64()),
         }
     }
@@ -469,7 +524,9 @@ impl PyInt {
                 return Value::from(v);
             }
         }
-        serde_json::Number::from_f64(self.as_f64()).map(Value::Number).unwrap_or(Value::Null)
+        serde_json::Number::from_f64(self.as_f64())
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
     }
 
     /// Python `str()`.
@@ -496,7 +553,9 @@ fn py_int(s: &str, base: u32) -> Option<PyInt> {
         16 => Some(["0x", "0X"]),
         _ => None,
     };
-    let s = prefix.and_then(|p| s.strip_prefix(p[0]).or_else(|| s.strip_prefix(p[1]))).unwrap_or(s);
+    let s = prefix
+        .and_then(|p| s.strip_prefix(p[0]).or_else(|| s.strip_prefix(p[1])))
+        .unwrap_or(s);
     if s.is_empty() {
         return None;
     }
@@ -514,7 +573,11 @@ pub(super) fn int(v: &str) -> Result<PyInt, String> {
     let value: String = v.chars().filter(|c| *c != '_').collect();
     let first = value.chars().next().ok_or_else(bad)?;
     let neg = first == '-';
-    let value = if first == '-' || first == '+' { &value[1..] } else { &value[..] };
+    let value = if first == '-' || first == '+' {
+        &value[1..]
+    } else {
+        &value[..]
+    };
     let n = if value == "0" {
         Some(PyInt::Exact(0))
     } else if let Some(d) = value.strip_prefix("0b") {
@@ -551,10 +614,18 @@ fn py_float(s: &str) -> Option<f64> {
 /// PyYAML's `construct_yaml_float`.
 pub(super) fn float(v: &str) -> Result<f64, String> {
     let bad = || format!("could not convert string to float: '{v}'");
-    let value: String = v.chars().filter(|c| *c != '_').collect::<String>().to_lowercase();
+    let value: String = v
+        .chars()
+        .filter(|c| *c != '_')
+        .collect::<String>()
+        .to_lowercase();
     let first = value.chars().next().ok_or_else(bad)?;
     let sign = if first == '-' { -1.0 } else { 1.0 };
-    let value = if first == '-' || first == '+' { &value[1..] } else { &value[..] };
+    let value = if first == '-' || first == '+' {
+        &value[1..]
+    } else {
+        &value[..]
+    };
     if value == ".inf" {
         Ok(sign * f64::INFINITY)
     } else if value == ".nan" {
@@ -578,7 +649,9 @@ pub(super) fn boolean(v: &str) -> Result<bool, String> {
     match v.to_lowercase().as_str() {
         "yes" | "true" | "on" => Ok(true),
         "no" | "false" | "off" => Ok(false),
-        _ => Err(format!("'{v}' is not a boolean (yes, no, true, false, on, off)")),
+        _ => Err(format!(
+            "'{v}' is not a boolean (yes, no, true, false, on, off)"
+        )),
     }
 }
 
@@ -620,7 +693,11 @@ pub(super) fn binary(v: &str) -> Result<Vec<u8>, String> {
 
 /// Python `repr(bytes)`, which is also its `str()`.
 pub(super) fn bytes_repr(b: &[u8]) -> String {
-    let quote = if b.contains(&b'\'') && !b.contains(&b'"') { '"' } else { '\'' };
+    let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut s = String::from("b");
     s.push(quote);
     for &c in b {
@@ -650,7 +727,11 @@ pub(super) fn float_repr(f: f64) -> String {
         return if f > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if f.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     // Shortest round-trip digits, then Python's layout rules.
     let e = format!("{:e}", f.abs());
@@ -672,7 +753,11 @@ pub(super) fn float_repr(f: f64) -> String {
         format!("{sign}{body}")
     } else {
         let rest = &digits[1..];
-        let frac = if rest.is_empty() { String::new() } else { format!(".{rest}") };
+        let frac = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(".{rest}")
+        };
         let esign = if exp < 0 { '-' } else { '+' };
         format!("{sign}{}{frac}e{esign}{:02}", &digits[..1], exp.abs())
     }
@@ -770,9 +855,18 @@ mod tests {
         let t = timestamp("2001-12-14t21:59:43.10-05:00").unwrap();
         assert_eq!(t.iso, "2001-12-14T21:59:43.100000-05:00");
         assert_eq!(t.str_form, "2001-12-14 21:59:43.100000-05:00");
-        assert_eq!(timestamp("2024-01-02 1:02:03 Z").unwrap().iso, "2024-01-02T01:02:03+00:00");
-        assert_eq!(timestamp("2024-01-02 01:02:03.0 -0").unwrap().iso, "2024-01-02T01:02:03+00:00");
-        assert_eq!(timestamp("2024-01-02 01:02:03+5:99").unwrap().iso, "2024-01-02T01:02:03+06:39");
+        assert_eq!(
+            timestamp("2024-01-02 1:02:03 Z").unwrap().iso,
+            "2024-01-02T01:02:03+00:00"
+        );
+        assert_eq!(
+            timestamp("2024-01-02 01:02:03.0 -0").unwrap().iso,
+            "2024-01-02T01:02:03+00:00"
+        );
+        assert_eq!(
+            timestamp("2024-01-02 01:02:03+5:99").unwrap().iso,
+            "2024-01-02T01:02:03+06:39"
+        );
         assert!(timestamp("2023-02-29").is_err());
         assert!(timestamp("2024-13-01").is_err());
         assert!(timestamp("2024-01-02 01:02:03+24").is_err());

@@ -1,0 +1,182 @@
+//! Inputs found by `fuzz/` (cargo fuzz over load + validate), kept so that
+//! they stay fixed. Each test loads the input the way the fuzz harness does
+//! (`fuzz/src/lib.rs`), validates it when it loads, renders every
+//! diagnostic and locates every path: none of that may panic, hang or blow
+//! up, and where the input is not a document the load must fail cleanly.
+//!
+//! The rule (fuzz/README.md): every crash, timeout or OOM the fuzzer finds
+//! gets a test here, with the input as a byte string.
+
+use chaos_experiment::resolve::Env;
+use chaos_experiment::validate::validate;
+use chaos_experiment::{
+    Diagnostic, DocPath, Document, Format, LoadError, Map, ProviderCheck, ProviderIssue, Value,
+};
+
+/// The provider types of the real registry, with no rules of their own (the
+/// drivers crate is not a dependency of this one; its checks are fuzzed by
+/// `fuzz/`).
+struct KnownTypes;
+
+impl ProviderCheck for KnownTypes {
+    fn known_types(&self) -> Vec<String> {
+        vec!["python".into(), "process".into(), "http".into()]
+    }
+
+    fn check(&self, _: &str, _: &Map<String, Value>, _: &str, _: &str) -> Vec<ProviderIssue> {
+        Vec::new()
+    }
+}
+
+/// The fuzz harness's fixed environment (a subset).
+struct FixedEnv;
+
+impl Env for FixedEnv {
+    fn var(&self, key: &str) -> Option<String> {
+        let v = match key {
+            "ACC_STR" => "hello",
+            "ACC_EMPTY" => "",
+            "ACC_JSON" => "{\"a\": [1, 2.5, null, true]}",
+            "ACC_INT" => "42",
+            "ACC_FLOAT" => "-1.5e3",
+            "ACC_BOOL" => "yes",
+            "HOME" => "/home/fuzz",
+            _ => return None,
+        };
+        Some(v.to_string())
+    }
+}
+
+const ORIGIN: &str = "fuzz-input";
+
+/// Loads, validates, renders and locates, as the fuzz harness does.
+/// Returns the load result (the document or the error).
+fn exercise(bytes: &[u8], format: Format) -> Result<Document, LoadError> {
+    let doc = match Document::parse(bytes, format, ORIGIN) {
+        Ok(doc) => doc,
+        Err(e) => {
+            let _ = e.to_string();
+            match &e {
+                LoadError::Syntax {
+                    message, location, ..
+                } => {
+                    let prefix = match format {
+                        Format::Json => "Failed parsing JSON experiment: ",
+                        Format::Yaml => "Failed parsing YAML experiment: ",
+                    };
+                    assert!(message.starts_with(prefix), "{message:?}");
+                    if let Some(l) = location {
+                        assert!(l.line >= 1 && l.column >= 1, "{l:?}");
+                    }
+                }
+                other => panic!("not a syntax error: {other:?}"),
+            }
+            return Err(e);
+        }
+    };
+    let v = validate(&doc, &KnownTypes, &FixedEnv);
+    for d in v.errors.iter().chain(&v.warnings) {
+        render(&doc, d);
+    }
+    locate_all_paths(&doc);
+    Ok(doc)
+}
+
+fn render(doc: &Document, d: &Diagnostic) {
+    let place = match d.location {
+        Some(l) => {
+            check_location(doc, &d.path, l);
+            format!("{}:{}:{}", doc.origin, l.line, l.column)
+        }
+        None => doc.origin.clone(),
+    };
+    let _ = format!("{} (at {}, {place}) {:?}", d.message, d.path, d.hint);
+}
+
+fn check_location(doc: &Document, path: &DocPath, l: chaos_experiment::Location) {
+    assert!(l.line >= 1 && l.column >= 1, "{path} at {l:?}");
+    let line = doc
+        .source_line(l.line)
+        .unwrap_or_else(|| panic!("{path} at {l:?}: past the last line"));
+    assert!(
+        l.column <= line.chars().count() + 1,
+        "{path} at {l:?}: past the end of {line:?}"
+    );
+}
+
+fn locate_all_paths(doc: &Document) {
+    let mut stack = vec![(DocPath::root(), &doc.value)];
+    let mut n = 0;
+    while let Some((path, v)) = stack.pop() {
+        n += 1;
+        if n > 512 {
+            break;
+        }
+        if let Some(l) = doc.locate(&path) {
+            check_location(doc, &path, l);
+        }
+        match v {
+            Value::Array(items) => {
+                for (i, x) in items.iter().enumerate().rev() {
+                    stack.push((path.index(i), x));
+                }
+            }
+            Value::Object(m) => {
+                for (k, x) in m.iter().rev() {
+                    stack.push((path.key(k), x));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Both formats, whatever the input.
+fn both(bytes: &[u8]) {
+    let _ = exercise(bytes, Format::Json);
+    let _ = exercise(bytes, Format::Yaml);
+}
+
+// ---------------------------------------------------------------------------
+// Inputs of the kinds the fuzzer starts from (hostile shapes that must keep
+// loading or failing cleanly). Crashes the fuzzer found follow below.
+
+#[test]
+fn hostile_shapes_load_or_fail_cleanly() {
+    let deep_json = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let deep_yaml = "- ".repeat(5_000);
+    let bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n\
+                b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n\
+                c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n\
+                d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n\
+                e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n\
+                f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n";
+    for input in [
+        &b""[..],
+        b"\xef\xbb\xbf{}",
+        b"\xff\xfe",
+        b"{\"method\": [\xc3]}",
+        b"\r\r\n\r",
+        b"NaN",
+        b"[1e999]",
+        b"{\"a\":1,\"a\":2}",
+        b"<<: *a",
+        b"&a [*a]",
+        b"!!binary x",
+        b"? [a]\n: b",
+        b"%YAML 1.1\n---\n...\n---\n",
+        deep_json.as_bytes(),
+        deep_yaml.as_bytes(),
+        bomb.as_bytes(),
+    ] {
+        both(input);
+    }
+}
+
+#[test]
+fn not_a_document_is_an_error() {
+    assert!(exercise(b"{", Format::Json).is_err());
+    assert!(exercise(b"[", Format::Yaml).is_err());
+    assert!(exercise(b"\xff", Format::Yaml).is_err());
+    assert!(exercise(b"{\"a\": NaN}", Format::Json).is_err());
+}
