@@ -137,11 +137,24 @@ fn render(doc: &Document, label: &str, d: &Diagnostic, out: &mut String) {
 /// end.
 fn check_location(doc: &Document, path: &DocPath, l: Location) {
     assert!(l.line >= 1 && l.column >= 1, "{path} located at {l:?}");
-    let line = doc
-        .source_line(l.line)
-        .unwrap_or_else(|| panic!("{path} located at {l:?}, past the last line of the source"));
+    let line = match doc.source_line(l.line) {
+        Some(line) => line,
+        // a known bug, tolerated on request so that a run can look past it
+        None if lenient_eof() && l.column == 1 && doc.source_line(l.line - 1).is_some() => return,
+        None => panic!("{path} located at {l:?}, past the last line of the source"),
+    };
     let chars = line.chars().count();
     assert!(l.column <= chars + 1, "{path} located at {l:?}, past the end of line {:?}", line);
+}
+
+/// `FUZZ_LENIENT_EOF=1`: a location at column 1 of the line just past the
+/// end of a source without a final line break is not a crash (the YAML
+/// loader gives it to an empty key written last, e.g. `? `; see
+/// `eof_empty_key_*` in crates/experiment/tests/fuzz_regressions.rs). Off
+/// by default: remove once that is fixed.
+fn lenient_eof() -> bool {
+    static L: OnceLock<bool> = OnceLock::new();
+    *L.get_or_init(|| std::env::var_os("FUZZ_LENIENT_EOF").is_some_and(|v| v == "1"))
 }
 
 /// Locates every path of the document (up to a bound), and one path that

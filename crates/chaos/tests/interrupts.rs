@@ -97,7 +97,7 @@ fn one_run(dir: &Path, strategy: &str, n: usize, rng: &mut impl Rng) -> Result<(
             reader.join()
         ));
     }
-    let delay = Duration::from_millis(rng.gen_range(0..300));
+    let delay = Duration::from_millis(rng.gen_range(0..200));
     let signal = if rng.gen_bool(0.5) {
         Signal::SIGINT
     } else {
@@ -221,9 +221,10 @@ fn random_signals_under_every_rollback_strategy_lose_nothing() {
     for (strategy, h) in handles {
         match h.join().unwrap() {
             Ok((interrupted, total)) => {
-                // Most moments fall inside the run: the test must really interrupt.
+                // Most moments fall inside the run: the test must really interrupt
+                // (at least 40 %; the rest land after the run has ended).
                 assert!(
-                    interrupted * 2 >= total,
+                    interrupted * 5 >= total * 2,
                     "{strategy}: only {interrupted} of {total} runs were interrupted"
                 );
             }

@@ -131,7 +131,7 @@ impl Registry {
     pub fn builtin() -> Self {
         Registry {
             drivers: vec![
-                Arc::new(process::ProcessDriver),
+                Arc::new(process::ProcessDriver::default()),
                 Arc::new(http::HttpDriver::default()),
                 Arc::new(python::PythonDriver),
             ],

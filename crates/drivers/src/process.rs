@@ -16,7 +16,13 @@ use tokio::io::AsyncReadExt;
 use crate::{issue, ActivityError, Call, Driver};
 
 /// The `process` driver.
-pub struct ProcessDriver;
+#[derive(Default)]
+pub struct ProcessDriver {
+    /// Validation looks each program up once per distinct path: experiments
+    /// repeat the same few programs, and each lookup costs `stat` calls.
+    /// Execution always looks up afresh, as the reference does.
+    checked: std::sync::Mutex<std::collections::HashMap<String, bool>>,
+}
 
 impl Driver for ProcessDriver {
     fn provider_type(&self) -> &'static str {
@@ -40,19 +46,27 @@ impl Driver for ProcessDriver {
                 )]
             }
         };
-        match which(&raw) {
-            Some(found) if is_executable(&found) => Vec::new(),
-            Some(_) => vec![issue(
-                &["path"],
-                format!("no access permission to '{raw}', in activity '{activity_name}'"),
-                Some("make the file executable (chmod +x)"),
-            )],
-            None => vec![issue(
-                &["path"],
-                format!("path '{raw}' cannot be found, in activity '{activity_name}'"),
-                Some("install the program, give its absolute path, or add its folder to PATH"),
-            )],
+        let found = *self
+            .checked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(raw.clone())
+            .or_insert_with(|| which(&raw).is_some());
+        if found {
+            return Vec::new();
         }
+        // The reference says "cannot be found" for a file that exists but is
+        // not executable too; keep its words, and say what is really wrong.
+        let hint = if Path::new(&raw).is_file() {
+            "the file exists but is not executable: chmod +x it"
+        } else {
+            "install the program, give its absolute path, or add its folder to PATH"
+        };
+        vec![issue(
+            &["path"],
+            format!("path '{raw}' cannot be found, in activity '{activity_name}'"),
+            Some(hint),
+        )]
     }
 
     fn execute<'a>(&'a self, call: Call<'a>) -> BoxFuture<'a, Result<Value, ActivityError>> {

@@ -42,12 +42,27 @@ pub fn now_iso() -> String {
 
 /// A UTC time in Python's isoformat (microseconds only when non-zero).
 pub fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
-    use chrono::Timelike;
-    if t.nanosecond() / 1000 == 0 {
-        t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()
-    } else {
-        t.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write;
+    // Written by hand: chrono's strftime parses its pattern on every call,
+    // and every activity takes two timestamps.
+    let mut s = String::with_capacity(32);
+    let _ = write!(
+        s,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    let micros = (t.nanosecond() / 1000) % 1_000_000;
+    if micros != 0 {
+        let _ = write!(s, ".{micros:06}");
     }
+    s.push_str("+00:00");
+    s
 }
 
 /// `platform.platform()` as far as it can be told without Python.

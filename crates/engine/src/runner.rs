@@ -70,7 +70,7 @@ struct JournalState {
 
 struct Ctx {
     experiment: Map<String, Value>,
-    cache: HashMap<String, Map<String, Value>>,
+    cache: HashMap<String, Place>,
     configuration: Map<String, Value>,
     secrets: Map<String, Value>,
     settings: RunSettings,
@@ -105,6 +105,18 @@ impl Ctx {
 
     fn warn(&self, message: String) {
         self.observer.on(&Event::Warning(message));
+    }
+
+    /// The activity a `ref` names.
+    fn referenced(&self, name: &str) -> Option<&Map<String, Value>> {
+        fn list(v: Option<&Value>) -> Option<&Vec<Value>> {
+            v.and_then(Value::as_array)
+        }
+        let element = match *self.cache.get(name)? {
+            Place::Method(i) => list(self.experiment.get("method"))?.get(i)?,
+            Place::Probe(i) => list(self.hypothesis()?.get("probes"))?.get(i)?,
+        };
+        element.as_object()
     }
 
     fn hypothesis(&self) -> Option<&Map<String, Value>> {
@@ -396,7 +408,7 @@ async fn hypothesis(ctx: &Arc<Ctx>, phase: Phase) -> HypothesisResult {
     let mut last_probe: Option<String> = None;
     for element in &probes {
         let record = match execute_activity(ctx, element, Runs::None, phase, false).await {
-            Ok(r) => r,
+            Ok(r) => r.unwrap_or_default(),
             Err((halt, record)) => {
                 if let Some(r) = record {
                     state.probes.push(r);
@@ -518,15 +530,18 @@ async fn run_provider(
         .await
 }
 
-/// Executes one activity (spec §2.4) and returns its run record. On a halt,
-/// the record made so far (without `status`) comes with the error.
+/// Executes one activity (spec §2.4). Method and rollback records go
+/// straight into the journal state (they must be there from the start, as
+/// the reference appends them when an activity starts); hypothesis records
+/// are returned. On a halt, the hypothesis record made so far (without
+/// `status`) comes with the error.
 async fn execute_activity(
     ctx: &Arc<Ctx>,
     element: &Value,
     runs: Runs,
     phase: Phase,
     in_background: bool,
-) -> Result<Map<String, Value>, (Halt, Option<Map<String, Value>>)> {
+) -> Result<Option<Map<String, Value>>, (Halt, Option<Map<String, Value>>)> {
     let cancel = if runs == Runs::Rollbacks {
         ctx.interrupts.rollback_token()
     } else {
@@ -535,11 +550,12 @@ async fn execute_activity(
     if cancel.is_cancelled() {
         return Err((Halt::Interrupted, None));
     }
-    let activity = match element.get("ref") {
+    static NO_ACTIVITY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+    let activity: &Map<String, Value> = match element.get("ref") {
         Some(r) if py_truthy(r) => {
             let name = py_str(r);
-            match ctx.cache.get(&name) {
-                Some(a) => a.clone(),
+            match ctx.referenced(&name) {
+                Some(a) => a,
                 None => {
                     return Err((
                         Halt::Abort(format!("could not find referenced activity '{name}'")),
@@ -548,7 +564,9 @@ async fn execute_activity(
                 }
             }
         }
-        _ => element.as_object().cloned().unwrap_or_default(),
+        _ => element
+            .as_object()
+            .unwrap_or_else(|| NO_ACTIVITY.get_or_init(Map::new)),
     };
     let kind = activity.get("type").map(py_str).unwrap_or_default();
     let name = activity.get("name").map(py_str).unwrap_or_default();
@@ -577,41 +595,45 @@ async fn execute_activity(
             .map_err(|h| (h, None))?;
     }
 
-    let background = in_background;
     ctx.observer.on(&Event::ActivityStarted {
         phase,
         kind: &kind,
         name: &name,
-        background,
+        background: in_background,
     });
     let started = Instant::now();
     let mut record = Map::new();
     record.insert("activity".into(), Value::Object(activity.clone()));
     record.insert("output".into(), Value::Null);
     record.insert("start".into(), Value::from(journal::now_iso()));
-    let index = push_record(ctx, runs, &record);
+    let mut slot = RecordSlot::open(ctx, runs, record);
 
     let result = if is_dry {
         Ok(Value::Null)
     } else {
-        let provider = activity
-            .get("provider")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        run_provider(
-            ctx,
-            &provider,
-            &name,
-            activity.contains_key("tolerance"),
-            cancel.clone(),
-        )
-        .await
+        match activity.get("provider").and_then(Value::as_object) {
+            Some(provider) => {
+                run_provider(
+                    ctx,
+                    provider,
+                    &name,
+                    activity.contains_key("tolerance"),
+                    cancel.clone(),
+                )
+                .await
+            }
+            None => Err(ActivityError::aborted(format!(
+                "activity '{name}' has no provider"
+            ))),
+        }
     };
+    let mut failed_message = None;
     let halt = match result {
         Ok(output) => {
-            record.insert("output".into(), output);
-            record.insert("status".into(), Value::from("succeeded"));
+            slot.edit(ctx, |r| {
+                r.insert("output".into(), output);
+                r.insert("status".into(), Value::from("succeeded"));
+            });
             None
         }
         Err(ActivityError::Failed { message, causes }) => {
@@ -627,37 +649,88 @@ async fn execute_activity(
             lines.push(Value::String(format!(
                 "chaoslib.exceptions.ActivityFailed: {message}\n"
             )));
-            record.insert("status".into(), Value::from("failed"));
-            record.insert("exception".into(), Value::Array(lines));
-            ctx.warn(format!("  => failed: {message}"));
+            slot.edit(ctx, |r| {
+                r.insert("status".into(), Value::from("failed"));
+                r.insert("exception".into(), Value::Array(lines));
+            });
+            failed_message = Some(message);
             None
         }
         Err(ActivityError::Aborted { message }) => Some(Halt::Abort(message)),
         Err(ActivityError::Cancelled) => Some(Halt::Interrupted),
     };
-    record.insert("end".into(), Value::from(journal::now_iso()));
-    record.insert(
-        "duration".into(),
-        Value::from(started.elapsed().as_secs_f64()),
-    );
-    update_record(ctx, runs, index, &record);
+    let end = journal::now_iso();
+    let duration = started.elapsed().as_secs_f64();
+    slot.edit(ctx, |r| {
+        r.insert("end".into(), Value::from(end));
+        r.insert("duration".into(), Value::from(duration));
+    });
+    if let Some(message) = failed_message {
+        ctx.warn(format!("  => failed: {message}"));
+    }
     if runs != Runs::None {
-        ctx.observer.on(&Event::ActivityFinished {
-            phase,
-            record: &record,
-            tolerance: None,
+        slot.edit(ctx, |r| {
+            ctx.observer.on(&Event::ActivityFinished {
+                phase,
+                record: r,
+                tolerance: None,
+            })
         });
     }
+    let record = slot.close();
 
     if let Some(halt) = halt {
-        return Err((halt, Some(record)));
+        return Err((halt, record));
     }
     if let Some(after) = pauses.get("after").filter(|v| py_truthy(v)) {
-        pause(ctx, after, skip_pauses, &cancel)
-            .await
-            .map_err(|h| (h, Some(record.clone())))?;
+        if let Err(h) = pause(ctx, after, skip_pauses, &cancel).await {
+            return Err((h, record));
+        }
     }
     Ok(record)
+}
+
+/// Where an activity's record lives while it runs.
+enum RecordSlot {
+    /// A hypothesis probe's record, kept here.
+    Local(Map<String, Value>),
+    /// A method or rollback record, already in the journal state.
+    Stored(Runs, usize),
+}
+
+impl RecordSlot {
+    fn open(ctx: &Ctx, runs: Runs, record: Map<String, Value>) -> Self {
+        let mut st = ctx.state();
+        let list = match runs {
+            Runs::None => return RecordSlot::Local(record),
+            Runs::Method => &mut st.run,
+            Runs::Rollbacks => &mut st.rollbacks,
+        };
+        list.push(record);
+        RecordSlot::Stored(runs, list.len() - 1)
+    }
+
+    fn edit<R>(&mut self, ctx: &Ctx, f: impl FnOnce(&mut Map<String, Value>) -> R) -> R {
+        match self {
+            RecordSlot::Local(r) => f(r),
+            RecordSlot::Stored(runs, index) => {
+                let mut st = ctx.state();
+                let list = match runs {
+                    Runs::Rollbacks => &mut st.rollbacks,
+                    _ => &mut st.run,
+                };
+                // Records are only ever appended, so the index stays valid.
+                f(&mut list[*index])
+            }
+        }
+    }
+
+    fn close(self) -> Option<Map<String, Value>> {
+        match self {
+            RecordSlot::Local(r) => Some(r),
+            RecordSlot::Stored(..) => None,
+        }
+    }
 }
 
 async fn pause(
@@ -691,41 +764,18 @@ async fn pause(
     }
 }
 
-fn push_record(ctx: &Ctx, runs: Runs, record: &Map<String, Value>) -> usize {
-    let mut st = ctx.state();
-    let list = match runs {
-        Runs::None => return usize::MAX,
-        Runs::Method => &mut st.run,
-        Runs::Rollbacks => &mut st.rollbacks,
-    };
-    list.push(record.clone());
-    list.len() - 1
-}
-
-fn update_record(ctx: &Ctx, runs: Runs, index: usize, record: &Map<String, Value>) {
-    let mut st = ctx.state();
-    let list = match runs {
-        Runs::None => return,
-        Runs::Method => &mut st.run,
-        Runs::Rollbacks => &mut st.rollbacks,
-    };
-    if let Some(slot) = list.get_mut(index) {
-        *slot = record.clone();
-    }
-}
-
 /// Runs the method (spec §6.5). `Ok(false)` when it was aborted.
 async fn method(ctx: &Arc<Ctx>) -> Result<bool, Halt> {
     let elements = ctx
         .experiment
         .get("method")
         .and_then(Value::as_array)
-        .cloned()
+        .map(Vec::as_slice)
         .unwrap_or_default();
     ctx.observer.on(&Event::MethodStarted {
         count: elements.len(),
     });
-    let (halt, _) = play(ctx, &elements, Runs::Method, Phase::Method).await;
+    let (halt, _) = play(ctx, elements, Runs::Method, Phase::Method).await;
     match halt {
         None => Ok(true),
         Some(Halt::Interrupted) => Err(Halt::Interrupted),
@@ -922,21 +972,36 @@ fn element_name(e: &Value) -> String {
         .unwrap_or_default()
 }
 
+/// Where a named activity sits: in the method or among the hypothesis probes.
+#[derive(Clone, Copy)]
+enum Place {
+    Method(usize),
+    Probe(usize),
+}
+
 /// Names of method activities then hypothesis probes; later entries win.
-fn activity_cache(experiment: &Map<String, Value>) -> HashMap<String, Map<String, Value>> {
+fn activity_cache(experiment: &Map<String, Value>) -> HashMap<String, Place> {
     let mut cache = HashMap::new();
     let method = experiment.get("method").and_then(Value::as_array);
     let probes = experiment
         .get("steady-state-hypothesis")
         .and_then(|h| h.get("probes"))
         .and_then(Value::as_array);
-    for a in method
+    let places = method
         .into_iter()
         .flatten()
-        .chain(probes.into_iter().flatten())
-    {
-        if let (Some(name), Some(m)) = (a.get("name").filter(|n| py_truthy(n)), a.as_object()) {
-            cache.insert(py_str(name), m.clone());
+        .enumerate()
+        .map(|(i, a)| (a, Place::Method(i)))
+        .chain(
+            probes
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, a)| (a, Place::Probe(i))),
+        );
+    for (a, place) in places {
+        if let (Some(name), true) = (a.get("name").filter(|n| py_truthy(n)), a.is_object()) {
+            cache.insert(py_str(name), place);
         }
     }
     cache
