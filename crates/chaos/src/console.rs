@@ -181,7 +181,7 @@ impl Console {
                 Level::Error,
                 &format!("{n} error{s} in {}", doc.origin),
                 Some(format!(
-                    "{} {n} error{s} in {}: the experiment was not run",
+                    "{} {n} error{s} in {}",
                     paint(self.colour, Style::Red, "invalid:"),
                     doc.origin
                 )),

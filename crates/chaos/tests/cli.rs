@@ -356,3 +356,37 @@ fn a_dotenv_var_file_feeds_env_configuration() {
         "from-dotenv\n"
     );
 }
+
+#[test]
+fn json_log_format_prints_one_object_a_line() {
+    let dir = common::scratch();
+    let server = common::TestServer::start();
+    let path = common::write_experiment(dir.path(), "e.json", &simple(&server.url("/")));
+    let out = Command::new(common::chaos_bin())
+        .current_dir(dir.path())
+        .args(["--no-log-file", "--log-format", "json", "run"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = common::stderr(&out);
+    let lines: Vec<Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
+        .collect();
+    assert!(lines.iter().all(|l| l["levelname"].is_string()
+        && l["message"].is_string()
+        && l["timestamp"].is_string()));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["message"] == "Running experiment: simple"),
+        "{stderr}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["message"] == "Experiment ended with status: completed"),
+        "{stderr}"
+    );
+}

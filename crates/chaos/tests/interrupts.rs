@@ -327,3 +327,64 @@ fn sigterm_during_a_process_activity_kills_its_whole_process_group() {
         "the interrupted record has no status, as in the reference"
     );
 }
+
+fn run_and_signal(strategy: &str, signal: Signal) -> (Value, std::process::Output) {
+    let dir = common::scratch();
+    let exp = json!({
+        "title": "usr signals", "description": "d",
+        "method": [{"type": "action", "name": "long", "provider": {"type": "process", "path": "sleep", "arguments": ["5"]}}],
+        "rollbacks": [{"type": "action", "name": "undo", "provider": {"type": "process", "path": "true"}}],
+    });
+    common::write_experiment(dir.path(), "experiment.json", &exp);
+    let child = common::chaos(dir.path())
+        .args([
+            "run",
+            "--rollback-strategy",
+            strategy,
+            "--journal-path",
+            "journal.json",
+            "experiment.json",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    kill(Pid::from_raw(child.id() as i32), signal).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let journal: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("journal.json")).unwrap())
+            .unwrap();
+    (journal, out)
+}
+
+#[test]
+fn sigusr1_exits_gracefully_with_the_strategys_rollbacks() {
+    let started = Instant::now();
+    let (journal, out) = run_and_signal("always", Signal::SIGUSR1);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the long activity was stopped"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(journal["status"], "interrupted");
+    assert_eq!(journal["rollbacks"][0]["status"], "succeeded");
+    let (journal, _) = run_and_signal("default", Signal::SIGUSR1);
+    assert_eq!(
+        journal["rollbacks"].as_array().unwrap().len(),
+        0,
+        "default strategy: none after an interruption"
+    );
+}
+
+#[test]
+fn sigusr2_exits_without_any_rollback_whatever_the_strategy() {
+    let (journal, out) = run_and_signal("always", Signal::SIGUSR2);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(journal["status"], "interrupted");
+    assert_eq!(journal["rollbacks"].as_array().unwrap().len(), 0);
+    assert!(
+        common::stderr(&out).contains("Ignoring rollbacks as per signal"),
+        "{}",
+        common::stderr(&out)
+    );
+}

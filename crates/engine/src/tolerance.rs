@@ -185,3 +185,184 @@ pub(crate) fn type_name(v: &Value) -> &'static str {
 pub fn probe_result_met(result: &Value) -> bool {
     py_truthy(result)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn met(tolerance: Value, output: Value) -> Result<bool, ToleranceError> {
+        let config = json!({"expected": 3, "pattern_word": "healthy", "codes": [200, 204]});
+        match within_tolerance(&tolerance, &output, config.as_object().unwrap())? {
+            Check::Done(b) => Ok(b),
+            Check::Probe(_) => panic!("not a probe tolerance"),
+        }
+    }
+
+    fn http(status: u16, body: Value) -> Value {
+        json!({"status": status, "headers": {}, "body": body})
+    }
+
+    fn process(status: i64, stdout: &str) -> Value {
+        json!({"status": status, "stdout": stdout, "stderr": ""})
+    }
+
+    #[test]
+    fn bool_tolerances_use_python_equality_and_never_unwrap() {
+        assert!(met(json!(true), json!(true)).unwrap());
+        assert!(met(json!(true), json!(1)).unwrap());
+        assert!(met(json!(false), json!(0)).unwrap());
+        assert!(!met(json!(true), json!("true")).unwrap());
+        assert!(!met(json!(true), http(200, json!(true))).unwrap());
+    }
+
+    #[test]
+    fn int_tolerances_compare_with_status_or_the_value() {
+        assert!(met(json!(200), http(200, json!("ok"))).unwrap());
+        assert!(!met(json!(200), http(500, json!("ok"))).unwrap());
+        assert!(met(json!(0), process(0, "")).unwrap());
+        assert!(met(json!(1), json!(1.0)).unwrap());
+        assert!(met(json!(1), json!(true)).unwrap());
+        assert!(!met(json!(3), json!("3")).unwrap());
+    }
+
+    #[test]
+    fn string_tolerances_are_exact_and_substituted() {
+        assert!(met(json!("ok"), json!("ok")).unwrap());
+        assert!(!met(json!("ok"), http(200, json!("ok"))).unwrap());
+        assert!(
+            met(json!("${expected}"), json!(3)).unwrap(),
+            "a whole placeholder keeps its type"
+        );
+        assert!(!met(json!("3"), json!(3)).unwrap());
+    }
+
+    #[test]
+    fn lists_are_membership_on_status_and_ranges_of_two_on_values() {
+        assert!(met(json!([200, 503]), http(503, json!(""))).unwrap());
+        assert!(
+            !met(json!([200, 204]), http(201, json!(""))).unwrap(),
+            "membership, not a range, for a status"
+        );
+        assert!(met(json!([1, 2]), json!(1.5)).unwrap());
+        assert!(met(json!(["a", "c"]), json!("b")).unwrap());
+        assert!(met(json!([0, 1]), json!(true)).unwrap());
+        assert!(met(json!([1]), json!(1)).unwrap());
+        assert!(met(json!([1, 2, 3]), json!(3)).unwrap());
+        assert!(!met(json!([]), json!(1)).unwrap());
+        assert!(!met(json!([1, 2, 3]), json!({"status": 5})).unwrap());
+        assert!(
+            met(json!([1, 2]), Value::Null).is_err(),
+            "Python raises on None <= int"
+        );
+        assert!(
+            !met(json!([5, "z"]), json!(3)).unwrap(),
+            "the chained comparison stops at the first false"
+        );
+        assert!(met(json!("${codes}"), http(204, json!(""))).unwrap());
+    }
+
+    #[test]
+    fn regex_tolerances_search_the_target() {
+        let t = json!({"type": "regex", "pattern": "${pattern_word}", "target": "stdout"});
+        assert!(met(t.clone(), process(0, "service web is healthy\n")).unwrap());
+        assert!(!met(t, process(0, "down\n")).unwrap());
+        let anchored = json!({"type": "regex", "pattern": "^ok$", "target": "body"});
+        assert!(
+            met(anchored, http(200, json!("ok\n"))).unwrap(),
+            "Python's $ matches before a final newline"
+        );
+        let no_target = json!({"type": "regex", "pattern": "ok"});
+        assert!(
+            met(no_target, http(200, json!("ok"))).is_err(),
+            "a dict is not a string: the reference raises"
+        );
+        let bad_target = json!({"type": "regex", "pattern": "x", "target": "stdout"});
+        assert!(met(bad_target, json!("xab")).is_err());
+    }
+
+    #[test]
+    fn jsonpath_tolerances_compare_the_whole_match_list() {
+        let body = json!({"a": [1, 1], "items": [{"healthy": true}, {"healthy": false}]});
+        assert!(!met(
+            json!({"type": "jsonpath", "path": "$.a[*]", "expect": 1}),
+            body.clone()
+        )
+        .unwrap());
+        assert!(met(
+            json!({"type": "jsonpath", "path": "$.a[*]", "expect": [1, 1]}),
+            body.clone()
+        )
+        .unwrap());
+        assert!(!met(
+            json!({"type": "jsonpath", "path": "$.a", "expect": [1, 1]}),
+            body.clone()
+        )
+        .unwrap());
+        assert!(met(
+            json!({"type": "jsonpath", "path": "$.items[*][?(@.healthy = true)]"}),
+            body.clone()
+        )
+        .unwrap());
+        assert!(met(
+            json!({"type": "jsonpath", "path": "$.items[*]", "count": 2}),
+            body.clone()
+        )
+        .unwrap());
+        assert!(met(
+            json!({"type": "jsonpath", "path": "$.nope", "expect": []}),
+            body
+        )
+        .unwrap());
+        let text_body = http(200, json!("{\"a\": 3}"));
+        assert!(met(
+            json!({"type": "jsonpath", "path": "$.a", "expect": 3, "target": "body"}),
+            text_body.clone()
+        )
+        .unwrap());
+        assert!(!met(
+            json!({"type": "jsonpath", "path": "$.a", "expect": 3}),
+            text_body
+        )
+        .unwrap());
+        assert!(met(
+            json!({"type": "jsonpath", "path": "$.a", "expect": "${expected}"}),
+            json!({"a": 3})
+        )
+        .unwrap());
+    }
+
+    #[test]
+    fn range_tolerances_use_decimal_rules() {
+        let r = json!({"type": "range", "range": [1, 5]});
+        assert!(met(r.clone(), json!("3")).unwrap());
+        assert!(met(r.clone(), json!(true)).unwrap());
+        assert!(!met(r.clone(), json!("abc")).unwrap());
+        assert!(met(r.clone(), Value::Null).is_err());
+        assert!(met(r, json!({"status": 3})).is_err());
+        let on_status = json!({"type": "range", "range": [200, 299], "target": "status"});
+        assert!(met(on_status, http(204, json!(""))).unwrap());
+        let on_body = json!({"type": "range", "range": [40, 50.5], "target": "body"});
+        assert!(met(on_body, http(200, json!("42.5"))).unwrap());
+    }
+
+    #[test]
+    fn probe_tolerances_get_the_value_in_their_arguments() {
+        let t = json!({"type": "probe", "name": "check", "provider": {"type": "process", "path": "true", "arguments": {}}});
+        let output = json!({"status": 0});
+        match within_tolerance(&t, &output, &Map::new()).unwrap() {
+            Check::Probe(p) => assert_eq!(p["provider"]["arguments"]["value"], output),
+            Check::Done(_) => panic!("a probe tolerance runs a probe"),
+        }
+        let no_arguments = json!({"type": "probe", "name": "check", "provider": {"type": "process", "path": "true"}});
+        assert!(
+            within_tolerance(&no_arguments, &output, &Map::new()).is_err(),
+            "the reference raises KeyError"
+        );
+    }
+
+    #[test]
+    fn unknown_mapping_types_are_not_met() {
+        assert!(!met(json!({"type": "xpath"}), json!(1)).unwrap());
+    }
+}

@@ -180,3 +180,46 @@ fn not_a_document_is_an_error() {
     assert!(exercise(b"\xff", Format::Yaml).is_err());
     assert!(exercise(b"{\"a\": NaN}", Format::Json).is_err());
 }
+
+// ---------------------------------------------------------------------------
+// Found by the fuzzer.
+
+/// `load_yaml` crash-a29dcce1 (`? `) and `load_validate` crash-33b0ecd4
+/// (`Y` + `?  #arg`): an explicit empty key (`? `) written last, in a source
+/// without a final line break, is located on a line that does not exist
+/// (`None located at Location { line: 2, column: 1 }, past the last line
+/// of the source`): the YAML parser puts the end of the stream on a new
+/// line and the empty key takes that place.
+#[test]
+fn eof_empty_key_is_located_in_the_source() {
+    for input in [
+        &b"? "[..],
+        b"?  #arg",
+        b"? a\n? ",
+        b"title: t\n? ",
+        b"method:\n- ? ",
+    ] {
+        let doc = exercise(input, Format::Yaml).expect("an empty key is a document");
+        assert!(
+            doc.value.is_object() || doc.value.is_array(),
+            "{:?}",
+            doc.value
+        );
+    }
+}
+
+/// The same through validation: the warning for a secret scope that is not
+/// a mapping pointed at line 6 of a 5-line file.
+#[test]
+fn eof_empty_key_diagnostic_is_located_in_the_source() {
+    let input = b"title: t\ndescription: d\nmethod: []\nsecrets:\n  ? ";
+    let doc = Document::parse(input, Format::Yaml, ORIGIN).unwrap();
+    let v = validate(&doc, &KnownTypes, &FixedEnv);
+    let w = v
+        .warnings
+        .iter()
+        .find(|d| d.path.to_string() == "secrets.None")
+        .expect("a warning for the scope `None`");
+    let l = w.location.expect("a location");
+    check_location(&doc, &w.path, l);
+}
