@@ -92,6 +92,7 @@ fn one_run(dir: &Path, strategy: &str, n: usize, rng: &mut impl Rng) -> Result<(
     });
     if started_rx.recv_timeout(Duration::from_secs(20)).is_err() {
         let _ = child.kill();
+        let _ = child.wait();
         return Err(format!(
             "{strategy} run {n}: the run did not start: {:?}",
             reader.join()
@@ -112,6 +113,7 @@ fn one_run(dir: &Path, strategy: &str, n: usize, rng: &mut impl Rng) -> Result<(
         }
         if Instant::now() > deadline {
             let _ = child.kill();
+            let _ = child.wait();
             return Err(format!(
                 "run {n} ({signal} after {delay:?}) did not end within 20 s"
             ));

@@ -948,7 +948,7 @@ async fn rollbacks(ctx: &Arc<Ctx>) {
                 .filter(|r| !r.contains_key("status"))
                 .filter_map(|r| r.get("activity").and_then(|a| a.get("name")).map(py_str))
                 .collect();
-            unplayed.extend(elements.iter().skip(started).map(|e| element_name(e)));
+            unplayed.extend(elements.iter().skip(started).map(element_name));
             st.unplayed_rollbacks = unplayed;
         }
         Some(Halt::Abort(message)) => {
