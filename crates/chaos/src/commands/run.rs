@@ -64,6 +64,14 @@ pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> Cmd
         return Ok(1);
     };
 
+    let controls = declared_controls(&experiment);
+    if !controls.is_empty() {
+        console.warn(&format!(
+            "controls are not run by this build yet (they come with the Python bridge); ignoring: {}",
+            controls.join(", ")
+        ));
+    }
+
     let run_settings = match strategies(args, &settings, &experiment) {
         Ok(s) => s,
         Err(e) => {
@@ -174,4 +182,34 @@ fn strategies(
         frequency: args.hypothesis_frequency,
         fail_fast: args.fail_fast,
     })
+}
+
+/// Names of the controls declared anywhere in the experiment.
+fn declared_controls(experiment: &serde_json::Map<String, Value>) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut collect = |controls: Option<&Value>| {
+        for c in controls.and_then(Value::as_array).into_iter().flatten() {
+            let name = c
+                .get("name")
+                .map(chaos_pyvalue::py_str)
+                .unwrap_or_else(|| "(unnamed)".into());
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    };
+    collect(experiment.get("controls"));
+    let ssh = experiment.get("steady-state-hypothesis");
+    collect(ssh.and_then(|h| h.get("controls")));
+    let lists = [
+        ssh.and_then(|h| h.get("probes")),
+        experiment.get("method"),
+        experiment.get("rollbacks"),
+    ];
+    for list in lists.into_iter().flatten().filter_map(Value::as_array) {
+        for activity in list {
+            collect(activity.get("controls"));
+        }
+    }
+    names
 }
