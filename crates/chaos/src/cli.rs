@@ -95,6 +95,9 @@ pub struct RunArgs {
     /// When running in a continuous hypothesis strategy, stop at the first failure.
     #[arg(long)]
     pub fail_fast: bool,
+    /// The Python interpreter for python activities (default: CHAOS_PYTHON, the active virtualenv, a .venv next to the experiment, python3).
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
     /// The experiment: a path or an http(s) URL.
     pub source: String,
 }
@@ -105,6 +108,9 @@ pub struct ValidateArgs {
     /// Do not verify TLS certificates when loading the experiment over HTTPS.
     #[arg(long)]
     pub no_verify_tls: bool,
+    /// The Python interpreter for python activities.
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
     /// The experiment: a path or an http(s) URL.
     pub source: String,
 }

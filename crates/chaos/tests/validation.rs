@@ -151,35 +151,6 @@ fn hostile_inputs_never_panic() {
 }
 
 #[test]
-fn python_activities_are_refused_clearly_until_the_bridge_exists() {
-    let dir = common::scratch();
-    let exp = json!({"title": "t", "description": "d", "method": [
-        {"type": "action", "name": "rename", "provider": {"type": "python", "module": "os", "func": "rename", "arguments": {"src": "a", "dst": "b"}}}]});
-    common::write_experiment(dir.path(), "e.json", &exp);
-    let out = common::chaos(dir.path())
-        .args(["validate", "e.json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = common::stderr(&out);
-    assert!(
-        stderr.contains("python activities are not supported by this build"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("method[0].provider"), "{stderr}");
-    // Without validation the run aborts cleanly and still writes its journal.
-    let out = common::chaos(dir.path())
-        .args(["run", "--no-validation", "e.json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let journal: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("journal.json")).unwrap())
-            .unwrap();
-    assert_eq!(journal["status"], "aborted");
-}
-
-#[test]
 fn vars_do_not_reach_validation_as_in_the_reference() {
     let dir = common::scratch();
     let exp = json!({"title": "t", "description": "d",

@@ -127,13 +127,18 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Every driver built into `chaos`.
+    /// Every driver built into `chaos`, with default options.
     pub fn builtin() -> Self {
+        Self::new(python::PythonOptions::default())
+    }
+
+    /// Every driver built into `chaos`; `python` says where its interpreter is.
+    pub fn new(python: python::PythonOptions) -> Self {
         Registry {
             drivers: vec![
                 Arc::new(process::ProcessDriver::default()),
                 Arc::new(http::HttpDriver::default()),
-                Arc::new(python::PythonDriver),
+                Arc::new(python::PythonDriver::new(python)),
             ],
         }
     }

@@ -57,6 +57,29 @@ pub fn dispatch(cli: Cli) -> CmdResult {
     }
 }
 
+/// The drivers for an experiment loaded from `source`.
+pub fn registry(source: &str, python: Option<&std::path::Path>) -> chaos_drivers::Registry {
+    let path = std::path::Path::new(source);
+    let experiment_dir = path
+        .exists()
+        .then(|| {
+            path.parent()
+                .map(|d| {
+                    if d.as_os_str().is_empty() {
+                        std::path::Path::new(".")
+                    } else {
+                        d
+                    }
+                })
+                .map(|d| d.to_path_buf())
+        })
+        .flatten();
+    chaos_drivers::Registry::new(chaos_drivers::python::PythonOptions {
+        interpreter: python.map(|p| p.to_path_buf()),
+        experiment_dir,
+    })
+}
+
 /// Exit status for a process, as `ExitCode` cannot be compared.
 #[allow(dead_code)]
 pub fn code(c: u8) -> ExitCode {

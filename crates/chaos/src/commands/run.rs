@@ -3,7 +3,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use chaos_drivers::Registry;
 use chaos_engine::{Dry, HypothesisStrategy, Interrupts, Plan, RollbackStrategy, RunSettings};
 use chaos_experiment::resolve::{self, ProcessEnv};
 use chaos_experiment::validate::validate;
@@ -51,7 +50,7 @@ pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> Cmd
             return Ok(1);
         }
     };
-    let registry = Registry::builtin();
+    let registry = super::registry(&args.source, args.python.as_deref());
     if !args.no_validation {
         let validation = validate(&doc, &registry, &ProcessEnv);
         console.diagnostics(&doc, &validation);

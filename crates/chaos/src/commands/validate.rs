@@ -1,6 +1,5 @@
 //! `chaos validate` (spec §9.4): every problem at once, with its place.
 
-use chaos_drivers::Registry;
 use chaos_experiment::resolve::ProcessEnv;
 
 use super::CmdResult;
@@ -18,7 +17,11 @@ pub fn validate(cli: &Cli, args: &ValidateArgs, log: LogFile) -> CmdResult {
             return Ok(1);
         }
     };
-    let validation = chaos_experiment::validate::validate(&doc, &Registry::builtin(), &ProcessEnv);
+    let validation = chaos_experiment::validate::validate(
+        &doc,
+        &super::registry(&args.source, args.python.as_deref()),
+        &ProcessEnv,
+    );
     console.diagnostics(&doc, &validation);
     if validation.is_valid() {
         console.info("experiment syntax and semantic look valid");

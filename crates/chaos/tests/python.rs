@@ -1,0 +1,263 @@
+//! Python activities through the bridge, with a real interpreter.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const HELPERS: &str = r#"
+import os, time
+
+def greet(greeting, name="world", configuration=None, secrets=None):
+    return {"message": f"{greeting}, {name}!", "configured": sorted(configuration or {}), "secrets": secrets}
+
+def boom(message="oops"):
+    raise RuntimeError(message)
+
+def crash():
+    os._exit(3)
+
+def hang(marker):
+    open(marker, "w").close()
+    time.sleep(60)
+
+def touch(path):
+    open(path, "a").close()
+    return path
+"#;
+
+fn python_activity(name: &str, func: &str, arguments: Value) -> Value {
+    json!({"type": "action", "name": name, "provider": {"type": "python", "module": "e2ehelpers", "func": func, "arguments": arguments}})
+}
+
+fn setup() -> tempfile::TempDir {
+    let dir = common::scratch();
+    std::fs::write(dir.path().join("e2ehelpers.py"), HELPERS).unwrap();
+    dir
+}
+
+fn chaos_py(dir: &std::path::Path) -> std::process::Command {
+    let mut c = common::chaos(dir);
+    c.env("PYTHONPATH", dir)
+        .env_remove("VIRTUAL_ENV")
+        .env_remove("CHAOS_PYTHON");
+    c
+}
+
+fn journal(dir: &std::path::Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("journal.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn functions_get_arguments_configuration_and_scoped_secrets() {
+    let dir = setup();
+    let exp = json!({"title": "t", "description": "d",
+    "configuration": {"who": "team"},
+    "secrets": {"app": {"token": "s3cr3t"}, "other": {"pin": "1234"}},
+    "method": [
+        {"type": "action", "name": "scoped", "provider": {"type": "python", "module": "e2ehelpers", "func": "greet",
+            "arguments": {"greeting": "hello", "name": "${who}"}, "secrets": ["app"]}},
+        python_activity("unscoped", "greet", json!({"greeting": "hi"})),
+    ]});
+    common::write_experiment(dir.path(), "e.json", &exp);
+    let out = chaos_py(dir.path())
+        .args(["run", "e.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let j = journal(dir.path());
+    assert_eq!(
+        j["run"][0]["output"],
+        json!({"message": "hello, team!", "configured": ["who"], "secrets": {"token": "s3cr3t"}})
+    );
+    assert_eq!(
+        j["run"][1]["output"]["secrets"],
+        Value::Null,
+        "no provider.secrets: the default stays"
+    );
+}
+
+#[test]
+fn an_exception_fails_the_activity_with_its_traceback_and_the_run_goes_on() {
+    let dir = setup();
+    let exp = json!({"title": "t", "description": "d", "method": [
+        python_activity("boom", "boom", json!({"message": "failed on purpose"})),
+        python_activity("after", "touch", json!({"path": "after.txt"})),
+    ]});
+    common::write_experiment(dir.path(), "e.json", &exp);
+    let out = chaos_py(dir.path())
+        .args(["run", "e.json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a failed action does not fail the run: {}",
+        common::stderr(&out)
+    );
+    let j = journal(dir.path());
+    assert_eq!(j["run"][0]["status"], "failed");
+    let lines: Vec<&str> = j["run"][0]["exception"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        *lines.last().unwrap(),
+        "chaoslib.exceptions.ActivityFailed: RuntimeError: failed on purpose\n"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("e2ehelpers.py") && l.contains("in boom")),
+        "{lines:?}"
+    );
+    assert_eq!(j["run"][1]["status"], "succeeded");
+    assert!(dir.path().join("after.txt").exists());
+}
+
+#[test]
+fn a_missing_module_names_the_interpreter_and_the_fix() {
+    let dir = setup();
+    let exp = json!({"title": "t", "description": "d", "method": [
+        {"type": "action", "name": "nomod", "provider": {"type": "python", "module": "no_such_module_xyz", "func": "f"}}]});
+    common::write_experiment(dir.path(), "e.json", &exp);
+    let out = chaos_py(dir.path())
+        .args(["validate", "e.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = common::stderr(&out);
+    assert!(
+        stderr.contains("could not find Python module 'no_such_module_xyz' in activity 'nomod'"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("pip install no-such-module-xyz"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("python"),
+        "the interpreter is named: {stderr}"
+    );
+}
+
+#[test]
+fn an_import_error_inside_a_module_is_shown_as_it_is() {
+    let dir = setup();
+    std::fs::write(
+        dir.path().join("brokenext.py"),
+        "import definitely_missing_dependency\n\ndef f():\n    return 1\n",
+    )
+    .unwrap();
+    let exp = json!({"title": "t", "description": "d", "method": [
+        {"type": "action", "name": "broken", "provider": {"type": "python", "module": "brokenext", "func": "f"}}]});
+    common::write_experiment(dir.path(), "e.json", &exp);
+    let out = chaos_py(dir.path())
+        .args(["validate", "e.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = common::stderr(&out);
+    assert!(
+        stderr.contains("No module named 'definitely_missing_dependency'"),
+        "the real import error: {stderr}"
+    );
+}
+
+#[test]
+fn a_missing_interpreter_is_a_clear_error() {
+    let dir = setup();
+    let exp = json!({"title": "t", "description": "d", "method": [python_activity("x", "touch", json!({"path": "x"}))]});
+    common::write_experiment(dir.path(), "e.json", &exp);
+    let out = chaos_py(dir.path())
+        .env("CHAOS_PYTHON", "/nonexistent/python3")
+        .args(["validate", "e.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = common::stderr(&out);
+    assert!(
+        stderr.contains("/nonexistent/python3") && stderr.contains("CHAOS_PYTHON"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn no_python_activity_means_no_interpreter_needed() {
+    let dir = setup();
+    let exp = json!({"title": "t", "description": "d", "method": [{"type": "action", "name": "p", "provider": {"type": "process", "path": "true"}}]});
+    common::write_experiment(dir.path(), "e.json", &exp);
+    let out = chaos_py(dir.path())
+        .env("CHAOS_PYTHON", "/nonexistent/python3")
+        .args(["run", "e.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+}
+
+#[test]
+fn a_worker_that_crashes_mid_run_aborts_the_method_and_a_new_one_serves_the_rollbacks() {
+    let dir = setup();
+    let exp = json!({"title": "t", "description": "d",
+        "method": [python_activity("crash", "crash", json!({}))],
+        "rollbacks": [python_activity("undo", "touch", json!({"path": "undone.txt"}))]});
+    common::write_experiment(dir.path(), "e.json", &exp);
+    let out = chaos_py(dir.path())
+        .args(["run", "e.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    let j = journal(dir.path());
+    assert_eq!(j["status"], "aborted");
+    assert!(
+        j["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("exited unexpectedly"),
+        "{j:#}"
+    );
+    assert_eq!(j["rollbacks"][0]["status"], "succeeded");
+    assert!(dir.path().join("undone.txt").exists());
+}
+
+#[test]
+fn sigint_stops_a_hanging_function_and_the_rollbacks_still_run() {
+    let dir = setup();
+    let exp = json!({"title": "t", "description": "d",
+        "method": [python_activity("hang", "hang", json!({"marker": "hanging"}))],
+        "rollbacks": [python_activity("undo", "touch", json!({"path": "undone.txt"}))]});
+    common::write_experiment(dir.path(), "e.json", &exp);
+    let child = chaos_py(dir.path())
+        .args(["run", "--rollback-strategy", "always", "e.json"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !dir.path().join("hanging").exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the function never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    let j = journal(dir.path());
+    assert_eq!(j["status"], "interrupted");
+    assert!(j["run"][0].get("status").is_none());
+    assert_eq!(
+        j["rollbacks"][0]["status"], "succeeded",
+        "a fresh worker runs the rollback"
+    );
+    assert!(dir.path().join("undone.txt").exists());
+}

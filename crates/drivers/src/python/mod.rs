@@ -1,0 +1,234 @@
+//! The `python` provider: Python functions run in a real interpreter through
+//! a persistent bridge ([`bridge`]), called the way chaostoolkit-lib calls
+//! them (arguments by name, `configuration` and scoped `secrets` injected when
+//! the function declares them, exceptions turned into failed activities).
+
+pub mod bridge;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use chaos_experiment::ProviderIssue;
+use chaos_pyvalue::{py_str, py_truthy, Map, Value};
+use futures::future::BoxFuture;
+
+use self::bridge::{find_interpreter, Worker};
+use crate::{issue, ActivityError, Call, Driver};
+
+/// Where the interpreter comes from.
+#[derive(Debug, Clone, Default)]
+pub struct PythonOptions {
+    /// `--python` (else `CHAOS_PYTHON`, `VIRTUAL_ENV`, `.venv`, `python3`).
+    pub interpreter: Option<PathBuf>,
+    /// The experiment's folder, where a `.venv` may sit.
+    pub experiment_dir: Option<PathBuf>,
+}
+
+/// The `python` driver. No worker is started until a Python activity needs one.
+#[derive(Default)]
+pub struct PythonDriver {
+    options: PythonOptions,
+    worker: Mutex<Option<Arc<Worker>>>,
+}
+
+impl PythonDriver {
+    /// A driver with these options.
+    pub fn new(options: PythonOptions) -> Self {
+        PythonDriver {
+            options,
+            worker: Mutex::new(None),
+        }
+    }
+
+    /// The running worker, started (or restarted after a crash) on demand.
+    fn worker(&self) -> Result<Arc<Worker>, String> {
+        let mut slot = self.worker.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(w) = slot.as_ref().filter(|w| w.alive()) {
+            return Ok(w.clone());
+        }
+        let interpreter = find_interpreter(
+            self.options.interpreter.as_deref(),
+            self.options.experiment_dir.as_deref(),
+        )?;
+        let worker = Arc::new(Worker::start(interpreter)?);
+        *slot = Some(worker.clone());
+        Ok(worker)
+    }
+
+    /// Forgets a worker that was killed or died, so the next call starts anew.
+    fn discard(&self, worker: &Arc<Worker>) {
+        let mut slot = self.worker.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.as_ref().is_some_and(|w| Arc::ptr_eq(w, worker)) {
+            *slot = None;
+        }
+    }
+}
+
+fn text(provider: &Map<String, Value>, key: &str) -> Option<String> {
+    provider.get(key).filter(|v| py_truthy(v)).map(py_str)
+}
+
+impl Driver for PythonDriver {
+    fn provider_type(&self) -> &'static str {
+        "python"
+    }
+
+    fn check(
+        &self,
+        provider: &Map<String, Value>,
+        activity_name: &str,
+        kind: &str,
+    ) -> Vec<ProviderIssue> {
+        let Some(module) = text(provider, "module") else {
+            return vec![issue(
+                &["module"],
+                "a Python activity must have a module path",
+                Some("set `module` to a dotted module name, e.g. \"os.path\""),
+            )];
+        };
+        let Some(func) = text(provider, "func") else {
+            return vec![issue(
+                &["func"],
+                "a Python activity must have a function name",
+                Some("set `func` to the function to call"),
+            )];
+        };
+        let worker =
+            match self.worker() {
+                Ok(w) => w,
+                Err(e) => return vec![issue(
+                    &[],
+                    format!(
+                        "cannot check Python module '{module}' in activity '{activity_name}': {e}"
+                    ),
+                    None,
+                )],
+            };
+        let mut request = Map::new();
+        request.insert("op".into(), Value::from("validate"));
+        request.insert("module".into(), Value::from(module.clone()));
+        request.insert("func".into(), Value::from(func));
+        request.insert("name".into(), Value::from(activity_name));
+        request.insert("type".into(), Value::from(kind));
+        request.insert(
+            "arguments".into(),
+            provider
+                .get("arguments")
+                .cloned()
+                .filter(Value::is_object)
+                .unwrap_or_default(),
+        );
+        match worker.request_blocking(request) {
+            Ok(answer) => match answer.get("invalid") {
+                Some(message) => {
+                    let hint = answer.get("hint").map(py_str);
+                    let at: &[&str] = if py_str(message).contains("argument") {
+                        &["arguments"]
+                    } else {
+                        &["module"]
+                    };
+                    vec![issue(at, py_str(message), hint.as_deref())]
+                }
+                None => match answer.get("error") {
+                    Some(e) => vec![issue(
+                        &[],
+                        format!("cannot check Python module '{module}': {}", py_str(e)),
+                        None,
+                    )],
+                    None => Vec::new(),
+                },
+            },
+            Err(e) => {
+                self.discard(&worker);
+                vec![issue(
+                    &[],
+                    format!(
+                        "cannot check Python module '{module}' in activity '{activity_name}': {e}"
+                    ),
+                    None,
+                )]
+            }
+        }
+    }
+
+    fn execute<'a>(&'a self, call: Call<'a>) -> BoxFuture<'a, Result<Value, ActivityError>> {
+        Box::pin(async move {
+            let provider = call.provider;
+            let module = provider.get("module").map(py_str).unwrap_or_default();
+            let func = provider.get("func").map(py_str).unwrap_or_default();
+            let mut arguments = provider
+                .get("arguments")
+                .cloned()
+                .filter(Value::is_object)
+                .unwrap_or_default();
+            if call.substitutes_arguments() {
+                arguments = call.substitute(&arguments);
+            }
+            let mut request = Map::new();
+            request.insert("op".into(), Value::from("call"));
+            request.insert("module".into(), Value::from(module));
+            request.insert("func".into(), Value::from(func));
+            request.insert("arguments".into(), arguments);
+            if let Some(scopes) = provider.get("secrets") {
+                let mut merged = Map::new();
+                for scope in scopes.as_array().into_iter().flatten() {
+                    if let Some(Value::Object(values)) = call.secrets.get(&py_str(scope)) {
+                        merged.extend(values.clone());
+                    }
+                }
+                request.insert("secrets".into(), Value::Object(merged));
+            }
+            request.insert(
+                "configuration".into(),
+                Value::Object(call.configuration.clone()),
+            );
+
+            let worker = self.worker().map_err(ActivityError::aborted)?;
+            let rx = match worker.send(request) {
+                Ok(rx) => rx,
+                Err(e) => {
+                    self.discard(&worker);
+                    return Err(ActivityError::aborted(e));
+                }
+            };
+            let answer = tokio::select! {
+                answer = rx => answer,
+                _ = call.cancel.cancelled() => {
+                    // A Python thread cannot be stopped from outside: stop the
+                    // worker; rollbacks get a fresh one.
+                    worker.kill();
+                    self.discard(&worker);
+                    return Err(ActivityError::Cancelled);
+                }
+            };
+            let answer = match answer {
+                Ok(a) => a,
+                Err(_) => {
+                    let notice = worker.death_notice();
+                    self.discard(&worker);
+                    return Err(ActivityError::aborted(notice));
+                }
+            };
+            if let Some(v) = answer.get("ok") {
+                return Ok(v.clone());
+            }
+            if let Some(message) = answer.get("failed") {
+                let causes = answer
+                    .get("traceback")
+                    .and_then(Value::as_array)
+                    .map(|l| l.iter().map(py_str).collect())
+                    .unwrap_or_default();
+                return Err(ActivityError::Failed {
+                    message: py_str(message),
+                    causes,
+                });
+            }
+            Err(ActivityError::aborted(
+                answer
+                    .get("error")
+                    .map(py_str)
+                    .unwrap_or_else(|| "the Python worker gave no answer".into()),
+            ))
+        })
+    }
+}

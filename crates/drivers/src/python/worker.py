@@ -1,0 +1,223 @@
+"""The Python side of chaos's bridge: one long-lived worker per run.
+
+It imports modules and calls functions for the engine. Requests and answers
+are JSON objects framed by a 4-byte big-endian length, on the worker's
+original stdin and stdout; the user's code gets /dev/null as stdin and the
+engine's stderr as stdout, so nothing it prints can break the protocol.
+This script ships inside the chaos binary.
+"""
+import datetime
+import decimal
+import importlib
+import inspect
+import json
+import logging
+import math
+import os
+import struct
+import sys
+import threading
+import traceback
+import types
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+
+def _install_logzero():
+    # Extensions import logzero's logger; the reference registers a stand-in
+    # that logs through its own logger, so plain `import logzero` must work.
+    if "logzero" in sys.modules:
+        return
+    try:
+        import logzero  # noqa: F401
+        return
+    except ImportError:
+        pass
+    mod = types.ModuleType("logzero")
+    mod.logger = logging.getLogger("chaostoolkit")
+    mod.setup_logger = lambda *a, **k: mod.logger
+    mod.loglevel = lambda *a, **k: None
+    mod.logfile = lambda *a, **k: None
+    sys.modules["logzero"] = mod
+
+
+def _jsonable(value, depth=0):
+    """The reference's journal encoder (dates, Decimal, UUID), and for what
+    it would crash on: lists for tuples and sets, text for anything else."""
+    if depth > 200:
+        return repr(value)
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, dict):
+        return {str(k) if not isinstance(k, str) else k: _jsonable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v, depth + 1) for v in value]
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+class Worker:
+    def __init__(self):
+        self.proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
+        self.proto_out = os.fdopen(os.dup(1), "wb", buffering=0)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+        os.dup2(2, 1)
+        self.lock = threading.Lock()
+        self.pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="chaos-call")
+
+    def send(self, answer):
+        data = json.dumps(answer, allow_nan=False).encode("utf-8")
+        with self.lock:
+            self.proto_out.write(struct.pack(">I", len(data)) + data)
+
+    def read_exact(self, n):
+        chunks = []
+        while n:
+            chunk = self.proto_in.read(n)
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+
+    def serve(self):
+        while True:
+            header = self.read_exact(4)
+            if header is None:
+                return
+            (size,) = struct.unpack(">I", header)
+            body = self.read_exact(size)
+            if body is None:
+                return
+            request = json.loads(body)
+            op = request.get("op")
+            if op == "call":
+                self.pool.submit(self.answer, request, call)
+            elif op == "validate":
+                self.answer(request, validate)
+            elif op == "hello":
+                self.send({"id": request["id"], "ok": {"python": sys.version.split()[0], "executable": sys.executable}})
+            elif op == "exit":
+                return
+            else:
+                self.send({"id": request.get("id"), "error": f"unknown operation {op!r}"})
+
+    def answer(self, request, handler):
+        try:
+            answer = handler(request)
+        except BaseException as x:  # never let a request kill the worker
+            answer = {"error": "".join(traceback.format_exception_only(type(x), x)).strip()}
+        answer["id"] = request["id"]
+        try:
+            self.send(answer)
+        except (TypeError, ValueError) as x:
+            self.send({"id": request["id"], "error": f"the result cannot be written as JSON: {x}"})
+
+
+def _load(module, func):
+    mod = importlib.import_module(module)
+    return getattr(mod, func)
+
+
+def call(request):
+    """run_python_activity (chaoslib/provider/python.py), answer by answer."""
+    try:
+        func = _load(request["module"], request["func"])
+    except Exception as x:
+        return {"error": "".join(traceback.format_exception_only(type(x), x)).strip()}
+    arguments = dict(request.get("arguments") or {})
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        params = {}
+    if "secrets" in request and "secrets" in params:
+        arguments["secrets"] = request["secrets"]
+    if "configuration" in params:
+        arguments["configuration"] = dict(request.get("configuration") or {})
+    try:
+        result = func(**arguments)
+    except Exception as x:
+        message = traceback.format_exception_only(type(x), x)[0].strip()
+        tb = x.__traceback__.tb_next if x.__traceback__ is not None else None
+        lines = traceback.format_exception(type(x), x, tb)
+        return {"failed": message, "traceback": [line.rstrip("\n") for line in lines]}
+    return {"ok": _jsonable(result)}
+
+
+def _pip_name(module):
+    return module.split(".")[0].replace("_", "-")
+
+
+def validate(request):
+    """validate_python_activity, with the real import error shown."""
+    module, func, name = request["module"], request["func"], request["name"]
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as x:
+        missing = x.name or module
+        if module == missing or module.startswith(missing + "."):
+            return {
+                "invalid": f"could not find Python module '{module}' in activity '{name}'",
+                "hint": f"install the package that provides '{missing}' into {sys.executable} "
+                f"(for example: {sys.executable} -m pip install {_pip_name(missing)}), "
+                "or run chaos with --python / CHAOS_PYTHON pointing at the interpreter that has it",
+            }
+        return {
+            "invalid": f"could not import Python module '{module}' in activity '{name}': {x}",
+            "hint": f"'{module}' needs '{missing}', which {sys.executable} cannot import: install it there",
+        }
+    except Exception as x:
+        return {
+            "invalid": f"could not import Python module '{module}' in activity '{name}': "
+            + "".join(traceback.format_exception_only(type(x), x)).strip(),
+            "hint": "the module raised while being imported: fix the error above",
+        }
+    candidates = dict(inspect.getmembers(mod, inspect.isfunction))
+    candidates.update(inspect.getmembers(mod, inspect.isbuiltin))
+    cb = candidates.get(func)
+    if cb is None:
+        exposed = sorted(n for n in candidates if not n.startswith("_"))[:12]
+        return {
+            "invalid": f"The python module '{module}' does not expose a function called '{func}' in {request['type']} '{name}'",
+            "hint": "functions it exposes include: " + ", ".join(exposed) if exposed else "it exposes no function",
+        }
+    try:
+        sig = inspect.signature(cb)
+    except (TypeError, ValueError):
+        return {"ok": True}
+    args = dict(request.get("arguments") or {})
+    if "secrets" in sig.parameters:
+        args["secrets"] = None
+    if "configuration" in sig.parameters:
+        args["configuration"] = None
+    try:
+        sig.bind(**args)
+    except TypeError as x:
+        msg = str(x)
+        params = ", ".join(p for p in sig.parameters if p not in ("secrets", "configuration"))
+        if "missing" in msg:
+            arg = msg.rsplit(":", 1)[1].strip()
+            return {"invalid": f"required argument {arg} is missing from activity '{func}'", "hint": f"'{func}' takes: {params}"}
+        if "unexpected" in msg:
+            arg = msg.rsplit(" ", 1)[1].strip()
+            return {"invalid": f"argument {arg} is not part of the function signature in activity '{func}'", "hint": f"'{func}' takes: {params}"}
+        return {"invalid": msg}
+    return {"ok": True}
+
+
+if __name__ == "__main__":
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        # Like the reference, whose sys.path starts with its own scripts'
+        # folder: the current folder is importable through PYTHONPATH only.
+        del sys.path[0]
+    _install_logzero()
+    Worker().serve()
