@@ -13,6 +13,8 @@
 #   FUZZ_TIMEOUT     seconds one input may take before it is a hang (2)
 #   FUZZ_RSS_MB      memory limit, MB (512)
 #   FUZZ_ARGS        more libFuzzer flags, e.g. "-max_len=16384 -jobs=2"
+#   FUZZ_PYTHON      1: let the python driver import modules in a real Python
+#                    worker (default: no interpreter, see fuzz/src/lib.rs)
 #   FUZZ_LENIENT_EOF 1: do not stop on the known "located one line past the
 #                    end" YAML bug (see fuzz/src/lib.rs), to look past it
 #

@@ -1,6 +1,6 @@
 //! What every fuzz target does with one input: load it, validate it with the
-//! real driver registry and a fixed environment, and render every
-//! diagnostic the way the console does.
+//! real driver registry (Python imports aside: see [`registry`]) and a fixed
+//! environment, and render every diagnostic the way the console does.
 //!
 //! Besides "no panic, no hang, no blow-up", a few documented contracts of
 //! `chaos_experiment` are asserted (a failed load is a
@@ -9,8 +9,10 @@
 //! assertion is a crash like any other: turn it into a regression test in
 //! `crates/experiment/tests/fuzz_regressions.rs`.
 
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use chaos_drivers::python::PythonOptions;
 use chaos_drivers::Registry;
 use chaos_experiment::resolve::Env;
 use chaos_experiment::validate::validate;
@@ -51,10 +53,34 @@ impl Env for FixedEnv {
     }
 }
 
-/// The registry of built-in drivers, built once.
-pub fn registry() -> &'static Registry {
-    static R: OnceLock<Registry> = OnceLock::new();
-    R.get_or_init(Registry::builtin)
+/// The registry of built-in drivers, new for each input.
+///
+/// New each time because the `process` driver remembers which programs it
+/// has looked up: one registry for the whole run would carry state from
+/// input to input (and grow with every made-up path).
+///
+/// The `python` driver checks a provider by importing its module in a
+/// Python worker process. That would make a run depend on what Python has
+/// installed (and import whatever module names the fuzzer makes up), so by
+/// default its interpreter is a path that does not exist: every Python
+/// provider with a module and a function gets the driver's "cannot start
+/// the Python interpreter" issue, without a process. `FUZZ_PYTHON=1` uses
+/// `Registry::builtin()` as it is, with the real interpreter, one for the
+/// whole run (a worker is slow to start).
+pub fn registry() -> Registry {
+    static PYTHON: OnceLock<Option<Registry>> = OnceLock::new();
+    let shared = PYTHON.get_or_init(|| {
+        std::env::var_os("FUZZ_PYTHON")
+            .is_some_and(|v| v == "1")
+            .then(Registry::builtin)
+    });
+    match shared {
+        Some(r) => r.clone(),
+        None => Registry::new(PythonOptions {
+            interpreter: Some(PathBuf::from("/nonexistent/chaos-fuzz/python3")),
+            ..PythonOptions::default()
+        }),
+    }
 }
 
 /// `load_validate`'s selector byte: even is JSON, odd is YAML.
@@ -78,7 +104,7 @@ pub fn exercise(bytes: &[u8], format: Format) {
     assert_eq!(doc.format, format);
     assert_eq!(doc.origin, ORIGIN);
 
-    let v = validate(&doc, registry(), &FixedEnv);
+    let v = validate(&doc, &registry(), &FixedEnv);
     let mut out = String::new();
     for (label, diags) in [("error", &v.errors), ("warning", &v.warnings)] {
         for d in diags {

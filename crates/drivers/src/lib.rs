@@ -77,6 +77,10 @@ pub struct Call<'a> {
     pub cancel: CancellationToken,
     /// Where warnings go (the reference logs them).
     pub warn: &'a (dyn Fn(String) + Send + Sync),
+    /// No other activity can start while this one runs (it is not in the
+    /// background and no continuous hypothesis is checking), so a driver may
+    /// serve it on a fast path that holds other calls back.
+    pub exclusive: bool,
 }
 
 impl Call<'_> {

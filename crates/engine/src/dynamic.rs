@@ -50,6 +50,7 @@ pub async fn load_dynamic_configuration(
                 secrets,
                 cancel: CancellationToken::new(),
                 warn: &warn,
+                exclusive: true,
             })
             .await;
         let value = match (ptype.as_str(), result) {

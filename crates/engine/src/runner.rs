@@ -78,6 +78,8 @@ struct Ctx {
     observer: Arc<dyn Observer>,
     interrupts: Arc<Interrupts>,
     state: Mutex<JournalState>,
+    /// Whether the continuous hypothesis may start activities at any moment.
+    continuous_running: std::sync::atomic::AtomicBool,
 }
 
 impl Ctx {
@@ -172,6 +174,7 @@ pub async fn run(
         observer,
         interrupts,
         state: Mutex::new(JournalState::default()),
+        continuous_running: std::sync::atomic::AtomicBool::new(false),
     });
 
     let title = ctx.experiment.get("title").map(py_str).unwrap_or_default();
@@ -319,9 +322,13 @@ async fn main_block(
     if with_ssh && strategy.during() {
         let c = ctx.clone();
         let stop = continuous_stop.clone();
-        *continuous = Some(tokio::spawn(
-            async move { continuous_hypothesis(c, stop).await },
-        ));
+        ctx.continuous_running
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        *continuous = Some(tokio::spawn(async move {
+            continuous_hypothesis(c.clone(), stop).await;
+            c.continuous_running
+                .store(false, std::sync::atomic::Ordering::SeqCst);
+        }));
         // Let the first iteration start before the method, as the reference's thread does.
         tokio::task::yield_now().await;
     }
@@ -489,7 +496,19 @@ async fn check_tolerance(ctx: &Arc<Ctx>, tolerance: &Value, output: &Value) -> R
                 .and_then(Value::as_object)
                 .cloned()
                 .unwrap_or_default();
-            match run_provider(ctx, &provider, &name, true, ctx.interrupts.run_token()).await {
+            let exclusive = !ctx
+                .continuous_running
+                .load(std::sync::atomic::Ordering::SeqCst);
+            match run_provider(
+                ctx,
+                &provider,
+                &name,
+                true,
+                exclusive,
+                ctx.interrupts.run_token(),
+            )
+            .await
+            {
                 Ok(v) => Ok(crate::tolerance::probe_result_met(&v)),
                 Err(ActivityError::Failed { .. }) => Ok(false),
                 Err(ActivityError::Aborted { message }) => Err(Halt::Abort(message)),
@@ -507,6 +526,7 @@ async fn run_provider(
     provider: &Map<String, Value>,
     activity_name: &str,
     has_tolerance: bool,
+    exclusive: bool,
     cancel: CancellationToken,
 ) -> Result<Value, ActivityError> {
     let ptype = provider.get("type").map(py_str).unwrap_or_default();
@@ -526,6 +546,7 @@ async fn run_provider(
             secrets: &ctx.secrets,
             cancel,
             warn: &warn,
+            exclusive,
         })
         .await
 }
@@ -618,6 +639,10 @@ async fn execute_activity(
                     provider,
                     &name,
                     activity.contains_key("tolerance"),
+                    !in_background
+                        && !ctx
+                            .continuous_running
+                            .load(std::sync::atomic::Ordering::SeqCst),
                     cancel.clone(),
                 )
                 .await

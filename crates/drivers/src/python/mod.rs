@@ -93,17 +93,18 @@ impl Driver for PythonDriver {
                 Some("set `func` to the function to call"),
             )];
         };
-        let worker =
-            match self.worker() {
-                Ok(w) => w,
-                Err(e) => return vec![issue(
+        let worker = match self.worker() {
+            Ok(w) => w,
+            Err(e) => {
+                return vec![issue(
                     &[],
                     format!(
                         "cannot check Python module '{module}' in activity '{activity_name}': {e}"
                     ),
                     None,
-                )],
-            };
+                )]
+            }
+        };
         let mut request = Map::new();
         request.insert("op".into(), Value::from("validate"));
         request.insert("module".into(), Value::from(module.clone()));

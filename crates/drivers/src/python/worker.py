@@ -101,7 +101,10 @@ class Worker:
             request = json.loads(body)
             op = request.get("op")
             if op == "call":
-                self.pool.submit(self.answer, request, call)
+                if request.get("inline"):
+                    self.answer(request, call)
+                else:
+                    self.pool.submit(self.answer, request, call)
             elif op == "validate":
                 self.answer(request, validate)
             elif op == "hello":
