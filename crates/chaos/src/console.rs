@@ -101,10 +101,11 @@ impl Console {
                     "message": reference_message,
                     "timestamp": chaos_engine::journal::iso(now),
                 });
-                let _ = writeln!(err, "{line}");
+                let _ = err.write_all(format!("{line}\n").as_bytes());
             }
         } else if let Some(h) = human {
-            let _ = writeln!(err, "{h}");
+            // One write per line: stderr is unbuffered.
+            let _ = err.write_all(format!("{h}\n").as_bytes());
         }
     }
 

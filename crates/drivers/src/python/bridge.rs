@@ -113,6 +113,7 @@ impl Worker {
             .name("chaos-python-reader".into())
             .spawn(move || {
                 let mut header = [0u8; 4];
+                let mut stdout = std::io::BufReader::with_capacity(64 * 1024, stdout);
                 while stdout.read_exact(&mut header).is_ok() {
                     let mut body = vec![0u8; u32::from_be_bytes(header) as usize];
                     if stdout.read_exact(&mut body).is_err() {
@@ -187,23 +188,24 @@ impl Worker {
 
     /// What to say when the worker died.
     pub fn death_notice(&self) -> String {
-        let status = self
-            .child
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .try_wait()
-            .ok()
-            .flatten();
-        match status {
-            Some(s) => format!(
-                "the Python worker ({}) exited unexpectedly ({s})",
-                self.interpreter.path.display()
-            ),
-            None => format!(
-                "the Python worker ({}) stopped answering",
-                self.interpreter.path.display()
-            ),
+        let path = self.interpreter.path.display();
+        // Its pipe closed, so it is on its way out: give it a moment to end.
+        for _ in 0..100 {
+            match self
+                .child
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .try_wait()
+            {
+                Ok(Some(status)) => {
+                    return format!("the Python worker ({path}) exited unexpectedly ({status})")
+                }
+                // Already reaped elsewhere: it is gone all the same.
+                Err(_) => return format!("the Python worker ({path}) exited unexpectedly"),
+                Ok(None) => std::thread::sleep(std::time::Duration::from_millis(10)),
+            }
         }
+        format!("the Python worker ({path}) stopped answering")
     }
 
     /// Stops the worker and everything it started, at once.

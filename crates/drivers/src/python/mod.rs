@@ -183,6 +183,11 @@ impl Driver for PythonDriver {
                 "configuration".into(),
                 Value::Object(call.configuration.clone()),
             );
+            if call.exclusive {
+                // Nothing else can need the worker meanwhile: it may run the
+                // call on its reading thread and save a thread hand-off.
+                request.insert("inline".into(), Value::Bool(true));
+            }
 
             let worker = self.worker().map_err(ActivityError::aborted)?;
             let rx = match worker.send(request) {

@@ -65,7 +65,7 @@ def _jsonable(value, depth=0):
 
 class Worker:
     def __init__(self):
-        self.proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
+        self.proto_in = os.fdopen(os.dup(0), "rb", buffering=64 * 1024)
         self.proto_out = os.fdopen(os.dup(1), "wb", buffering=0)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
