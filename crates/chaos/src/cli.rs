@@ -46,6 +46,8 @@ pub enum Command {
     Run(RunArgs),
     /// Validate the experiment at SOURCE.
     Validate(ValidateArgs),
+    /// Discover capabilities and experiments.
+    Discover(DiscoverArgs),
     /// Display information about the Chaos Toolkit environment.
     Info {
         /// What to show.
@@ -113,6 +115,25 @@ pub struct ValidateArgs {
     pub python: Option<PathBuf>,
     /// The experiment: a path or an http(s) URL.
     pub source: String,
+}
+
+/// `chaos discover` options.
+#[derive(Args, Debug)]
+pub struct DiscoverArgs {
+    /// Do not discover system information.
+    #[arg(long)]
+    pub no_system_info: bool,
+    /// Assume package already in PYTHONPATH.
+    #[arg(long)]
+    pub no_install: bool,
+    /// Path where to save the the discovery outcome.
+    #[arg(long, default_value = "./discovery.json", value_name = "PATH")]
+    pub discovery_path: PathBuf,
+    /// The Python interpreter whose environment holds (or gets) the package (default: CHAOS_PYTHON, the active virtualenv, a .venv in the current folder, python3).
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    /// The extension's distribution name, e.g. chaostoolkit-kubernetes.
+    pub package: String,
 }
 
 /// `chaos info` targets.

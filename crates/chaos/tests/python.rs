@@ -261,3 +261,153 @@ fn sigint_stops_a_hanging_function_and_the_rollbacks_still_run() {
     );
     assert!(dir.path().join("undone.txt").exists());
 }
+
+const CONTROL: &str = r#"
+import json
+
+def _log(name, hook, extra=None):
+    with open("hooks.log", "a") as f:
+        f.write(json.dumps([name, hook, extra]) + "\n")
+
+def configure_control(name="?", experiment=None, configuration=None, secrets=None, settings=None):
+    _log(name, "configure", sorted(configuration or {}))
+
+def before_experiment_control(context, name="?", **kwargs):
+    _log(name, "before_experiment", context.get("title"))
+
+def after_experiment_control(context, state, name="?", **kwargs):
+    _log(name, "after_experiment", state.get("status"))
+    state["controlled_by"] = name
+
+def before_hypothesis_control(context, name="?", **kwargs):
+    _log(name, "before_hypothesis")
+
+def after_hypothesis_control(context, state, name="?", **kwargs):
+    _log(name, "after_hypothesis", state.get("steady_state_met"))
+
+def before_method_control(context, name="?", **kwargs):
+    _log(name, "before_method")
+
+def after_method_control(context, state, name="?", **kwargs):
+    _log(name, "after_method", len(state))
+
+def before_rollback_control(context, name="?", **kwargs):
+    _log(name, "before_rollback")
+
+def after_rollback_control(context, state, name="?", **kwargs):
+    _log(name, "after_rollback", len(state))
+
+def before_activity_control(context, name="?", configuration=None, **kwargs):
+    _log(name, "before_activity", context.get("name"))
+    if context.get("name") == "say" and name == "ACT1":
+        context["provider"]["arguments"] = ["changed by a control"]
+    if context.get("name") == "stop-here":
+        from chaoslib_stub import InterruptExecution
+        raise InterruptExecution("a control says stop")
+
+def after_activity_control(context, state, name="?", **kwargs):
+    _log(name, "after_activity", context.get("name"))
+    state["seen_by_" + name] = True
+
+def cleanup_control(name="?"):
+    _log(name, "cleanup")
+"#;
+
+const INTERRUPT_STUB: &str = "class ChaosException(Exception):\n    pass\n\nclass InterruptExecution(ChaosException):\n    pass\n";
+
+fn control(name: &str) -> Value {
+    json!({"name": name, "provider": {"type": "python", "module": "e2econtrol", "arguments": {"name": name}}})
+}
+
+#[test]
+fn controls_run_at_every_hook_in_the_references_order_and_their_changes_count() {
+    let dir = setup();
+    std::fs::write(dir.path().join("e2econtrol.py"), CONTROL).unwrap();
+    std::fs::write(dir.path().join("chaoslib_stub.py"), INTERRUPT_STUB).unwrap();
+    let exp = json!({"title": "controlled", "description": "d",
+        "controls": [control("TOP1")],
+        "steady-state-hypothesis": {"title": "h", "probes": [
+            {"type": "probe", "name": "p1", "tolerance": 0, "provider": {"type": "process", "path": "true"}}]},
+        "method": [
+            {"type": "action", "name": "say", "controls": [control("ACT1")], "provider": {"type": "process", "path": "echo", "arguments": ["original"]}}],
+        "rollbacks": [{"type": "action", "name": "rb", "provider": {"type": "process", "path": "true"}}]});
+    common::write_experiment(dir.path(), "e.json", &exp);
+    let out = chaos_py(dir.path())
+        .args(["run", "e.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let log = std::fs::read_to_string(dir.path().join("hooks.log")).unwrap();
+    let calls: Vec<String> = log
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            format!("{} {}", v[0].as_str().unwrap(), v[1].as_str().unwrap())
+        })
+        .collect();
+    let expected = [
+        "TOP1 configure",
+        "ACT1 configure",
+        "TOP1 before_experiment",
+        "TOP1 before_hypothesis",
+        "TOP1 before_activity",
+        "TOP1 after_activity",
+        "TOP1 after_hypothesis",
+        "TOP1 before_method",
+        "TOP1 before_activity",
+        "ACT1 before_activity",
+        "TOP1 after_activity",
+        "ACT1 after_activity",
+        "TOP1 after_method",
+        "TOP1 before_hypothesis",
+        "TOP1 before_activity",
+        "TOP1 after_activity",
+        "TOP1 after_hypothesis",
+        "TOP1 before_rollback",
+        "TOP1 before_activity",
+        "TOP1 after_activity",
+        "TOP1 after_rollback",
+        "TOP1 after_experiment",
+        // cleanup_control takes no arguments, as in the reference.
+        "? cleanup",
+        "? cleanup",
+    ];
+    assert_eq!(calls, expected, "{log}");
+    let j = journal(dir.path());
+    assert_eq!(
+        j["run"][0]["output"]["stdout"], "changed by a control\n",
+        "a before-activity control changed the arguments"
+    );
+    assert_eq!(
+        j["run"][0]["seen_by_ACT1"], true,
+        "an after-activity control changed the record"
+    );
+    assert_eq!(
+        j["controlled_by"], "TOP1",
+        "an after-experiment control changed the journal"
+    );
+}
+
+#[test]
+fn a_control_raising_interrupt_execution_interrupts_the_run() {
+    let dir = setup();
+    std::fs::write(dir.path().join("e2econtrol.py"), CONTROL).unwrap();
+    std::fs::write(dir.path().join("chaoslib_stub.py"), INTERRUPT_STUB).unwrap();
+    let exp = json!({"title": "t", "description": "d", "controls": [control("TOP1")],
+        "method": [
+            {"type": "action", "name": "stop-here", "provider": {"type": "process", "path": "true"}},
+            {"type": "action", "name": "never", "provider": {"type": "process", "path": "true"}}]});
+    common::write_experiment(dir.path(), "e.json", &exp);
+    let out = chaos_py(dir.path())
+        .args(["run", "e.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    let j = journal(dir.path());
+    assert_eq!(j["status"], "interrupted");
+    assert_eq!(
+        j["run"].as_array().unwrap().len(),
+        0,
+        "interrupted before the activity: no record"
+    );
+}

@@ -128,6 +128,7 @@ pub trait Driver: Send + Sync {
 #[derive(Clone)]
 pub struct Registry {
     drivers: Vec<Arc<dyn Driver>>,
+    python: Arc<python::PythonDriver>,
 }
 
 impl Registry {
@@ -138,13 +139,20 @@ impl Registry {
 
     /// Every driver built into `chaos`; `python` says where its interpreter is.
     pub fn new(python: python::PythonOptions) -> Self {
+        let python = Arc::new(python::PythonDriver::new(python));
         Registry {
             drivers: vec![
                 Arc::new(process::ProcessDriver::default()),
                 Arc::new(http::HttpDriver::default()),
-                Arc::new(python::PythonDriver::new(python)),
+                python.clone(),
             ],
+            python,
         }
+    }
+
+    /// The Python bridge's driver (it also runs Python controls).
+    pub fn python(&self) -> &Arc<python::PythonDriver> {
+        &self.python
     }
 
     /// The driver for `provider_type`.

@@ -101,6 +101,8 @@ pub enum Event<'a> {
     },
     /// Something the user should know that does not stop the run.
     Warning(String),
+    /// A detail for the log file and `--verbose`.
+    Debug(String),
     /// The run is being interrupted.
     Interrupted {
         /// What interrupted it (`SIGINT`, `SIGTERM`, ...).

@@ -5,6 +5,7 @@
 //! continuous hypothesis, interruptions by signal, and the journal. It emits
 //! [`events::Event`]s for whoever reports; it does not print anything itself.
 
+pub mod controls;
 pub mod dynamic;
 pub mod events;
 pub mod interrupt;

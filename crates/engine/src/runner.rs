@@ -9,6 +9,7 @@ use chaos_drivers::{ActivityError, Call, Registry};
 use chaos_pyvalue::{py_str, py_truthy, substitute, Chain, Map, Value};
 use tokio_util::sync::CancellationToken;
 
+use crate::controls::{controls_for, declared, experiment_controls, Control, Level};
 use crate::events::{Event, Observer, Phase};
 use crate::interrupt::Interrupts;
 use crate::journal::{self, Status};
@@ -25,6 +26,10 @@ pub struct Plan {
     pub secrets: Map<String, Value>,
     /// How to run.
     pub settings: RunSettings,
+    /// Controls from the settings file and `--control-file`.
+    pub global_controls: Vec<Control>,
+    /// The settings document, as controls receive it.
+    pub settings_document: Value,
 }
 
 /// A finished run.
@@ -71,9 +76,11 @@ struct JournalState {
 struct Ctx {
     experiment: Map<String, Value>,
     cache: HashMap<String, Place>,
-    configuration: Map<String, Value>,
-    secrets: Map<String, Value>,
+    data: Mutex<Data>,
     settings: RunSettings,
+    settings_document: Value,
+    globals: Vec<Control>,
+    top: Vec<Control>,
     registry: Registry,
     observer: Arc<dyn Observer>,
     interrupts: Arc<Interrupts>,
@@ -95,14 +102,9 @@ impl Ctx {
         self.state().status = Some(s);
     }
 
-    fn lookup(&self) -> Chain<'_> {
-        let mut maps = vec![&self.configuration];
-        for scope in self.secrets.values() {
-            if let Value::Object(m) = scope {
-                maps.push(m);
-            }
-        }
-        Chain(maps)
+    /// The configuration and secrets as they are now (controls may change them).
+    fn data(&self) -> Data {
+        self.data.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     fn warn(&self, message: String) {
@@ -125,6 +127,30 @@ impl Ctx {
         self.experiment
             .get("steady-state-hypothesis")
             .and_then(Value::as_object)
+    }
+}
+
+/// Configuration and secrets, shared cheaply by the activities that read them.
+#[derive(Clone, Default)]
+struct Data {
+    configuration: Arc<Map<String, Value>>,
+    secrets: Arc<Map<String, Value>>,
+}
+
+impl Data {
+    /// Where `${name}` is looked up: configuration, then each secret scope.
+    fn lookup(&self) -> Chain<'_> {
+        let mut maps = vec![&*self.configuration];
+        for scope in self.secrets.values() {
+            if let Value::Object(m) = scope {
+                maps.push(m);
+            }
+        }
+        Chain(maps)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.configuration.is_empty() && self.secrets.is_empty()
     }
 }
 
@@ -164,11 +190,17 @@ pub async fn run(
     journal::mask_secrets(&mut snapshot);
 
     let cache = activity_cache(&experiment);
+    let top = declared(experiment.get("controls"));
     let ctx = Arc::new(Ctx {
         experiment,
         cache,
-        configuration: plan.configuration,
-        secrets: plan.secrets,
+        data: Mutex::new(Data {
+            configuration: Arc::new(plan.configuration),
+            secrets: Arc::new(plan.secrets),
+        }),
+        settings_document: plan.settings_document,
+        globals: plan.global_controls,
+        top,
         settings: plan.settings,
         registry,
         observer,
@@ -200,6 +232,7 @@ pub async fn run(
         });
     }
 
+    lifecycle(&ctx, "configure_control").await;
     let continuous_stop = CancellationToken::new();
     let mut continuous: Option<tokio::task::JoinHandle<()>> = None;
     let main = main_block(&ctx, with_ssh, &continuous_stop, &mut continuous).await;
@@ -286,8 +319,21 @@ pub async fn run(
         "chaos-version".into(),
         Value::from(env!("CARGO_PKG_VERSION")),
     );
+    // After-experiment controls see the journal and may change it; what
+    // they raise is swallowed, as in the reference.
+    let mut journal = Value::Object(j);
+    if !(ctx.top.is_empty() && ctx.globals.is_empty()) {
+        let mut values = Map::new();
+        values.insert("context".into(), Value::Object(ctx.experiment.clone()));
+        values.insert("state".into(), journal.clone());
+        let _ = hooks(&ctx, Level::Experiment, false, &ctx.top, &mut values).await;
+        if let Some(Value::Object(changed)) = values.remove("state") {
+            journal = Value::Object(changed);
+        }
+    }
+    lifecycle(&ctx, "cleanup_control").await;
     Outcome {
-        journal: Value::Object(j),
+        journal,
         status,
         deviated,
     }
@@ -299,6 +345,9 @@ async fn main_block(
     continuous_stop: &CancellationToken,
     continuous: &mut Option<tokio::task::JoinHandle<()>>,
 ) -> Result<(), Halt> {
+    let mut values = Map::new();
+    values.insert("context".into(), Value::Object(ctx.experiment.clone()));
+    hooks(ctx, Level::Experiment, true, &ctx.top, &mut values).await?;
     let strategy = ctx.settings.hypothesis;
     if with_ssh && strategy.before() {
         let state = hypothesis(ctx, Phase::Before).await;
@@ -370,6 +419,8 @@ async fn main_block(
 
 /// A hypothesis check's state, as the journal's `steady_states` entries.
 struct HypothesisState {
+    /// The state as after-hypothesis controls left it, when they changed it.
+    changed_by_controls: Option<Value>,
     met: bool,
     any_failed: bool,
     probes: Vec<Map<String, Value>>,
@@ -377,6 +428,9 @@ struct HypothesisState {
 
 impl HypothesisState {
     fn to_value(&self) -> Value {
+        if let Some(v) = &self.changed_by_controls {
+            return v.clone();
+        }
         let mut m = Map::new();
         m.insert("steady_state_met".into(), Value::Bool(self.met));
         m.insert(
@@ -395,9 +449,16 @@ async fn hypothesis(ctx: &Arc<Ctx>, phase: Phase) -> HypothesisResult {
             met: true,
             any_failed: false,
             probes: Vec::new(),
+            changed_by_controls: None,
         });
     };
     let title = ssh.get("title").map(py_str).unwrap_or_default();
+    let local_controls = declared(ssh.get("controls"));
+    let mut values = Map::new();
+    values.insert("context".into(), Value::Object(ssh.clone()));
+    if let Err(h) = hooks(ctx, Level::Hypothesis, true, &local_controls, &mut values).await {
+        return Err((h, None));
+    }
     ctx.observer.on(&Event::HypothesisStarted {
         phase,
         title: &title,
@@ -411,6 +472,7 @@ async fn hypothesis(ctx: &Arc<Ctx>, phase: Phase) -> HypothesisResult {
         met: true,
         any_failed: false,
         probes: Vec::new(),
+        changed_by_controls: None,
     };
     let mut last_probe: Option<String> = None;
     for element in &probes {
@@ -482,11 +544,22 @@ async fn hypothesis(ctx: &Arc<Ctx>, phase: Phase) -> HypothesisResult {
         met: state.met,
         last_probe: last_probe.as_deref(),
     });
-    Ok(state)
+    values.insert("state".into(), state.to_value());
+    let outcome = hooks(ctx, Level::Hypothesis, false, &local_controls, &mut values).await;
+    if let Some(v) = values.remove("state") {
+        if v != state.to_value() {
+            state.changed_by_controls = Some(v);
+        }
+    }
+    match outcome {
+        Ok(()) => Ok(state),
+        Err(h) => Err((h, Some(state))),
+    }
 }
 
 async fn check_tolerance(ctx: &Arc<Ctx>, tolerance: &Value, output: &Value) -> Result<bool, Halt> {
-    let lookup = ctx.lookup();
+    let data = ctx.data();
+    let lookup = data.lookup();
     match within_tolerance(tolerance, output, &lookup) {
         Ok(Check::Done(met)) => Ok(met),
         Ok(Check::Probe(probe)) => {
@@ -537,13 +610,14 @@ async fn run_provider(
     };
     let observer = ctx.observer.clone();
     let warn = move |m: String| observer.on(&Event::Warning(m));
+    let data = ctx.data();
     driver
         .execute(Call {
             provider,
             activity_name,
             has_tolerance,
-            configuration: &ctx.configuration,
-            secrets: &ctx.secrets,
+            configuration: &data.configuration,
+            secrets: &data.secrets,
             cancel,
             warn: &warn,
             exclusive,
@@ -572,7 +646,7 @@ async fn execute_activity(
         return Err((Halt::Interrupted, None));
     }
     static NO_ACTIVITY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
-    let activity: &Map<String, Value> = match element.get("ref") {
+    let resolved: &Map<String, Value> = match element.get("ref") {
         Some(r) if py_truthy(r) => {
             let name = py_str(r);
             match ctx.referenced(&name) {
@@ -589,6 +663,23 @@ async fn execute_activity(
             .as_object()
             .unwrap_or_else(|| NO_ACTIVITY.get_or_init(Map::new)),
     };
+    let mut activity = std::borrow::Cow::Borrowed(resolved);
+    let local_controls = declared(activity.get("controls"));
+    let with_controls =
+        !(ctx.globals.is_empty() && ctx.top.is_empty() && local_controls.is_empty());
+    if with_controls {
+        // Before-activity controls may change the activity for this run.
+        let mut values = Map::new();
+        values.insert("context".into(), Value::Object(resolved.clone()));
+        hooks(ctx, Level::Activity, true, &local_controls, &mut values)
+            .await
+            .map_err(|h| (h, None))?;
+        if let Some(Value::Object(changed)) = values.remove("context") {
+            if changed != *resolved {
+                activity = std::borrow::Cow::Owned(changed);
+            }
+        }
+    }
     let kind = activity.get("type").map(py_str).unwrap_or_default();
     let name = activity.get("name").map(py_str).unwrap_or_default();
     // A `dry` key written in the experiment matches no mode in the reference,
@@ -607,7 +698,7 @@ async fn execute_activity(
     let skip_pauses = is_dry || dry == Some(Dry::Pause);
     let pauses = activity
         .get("pauses")
-        .map(|p| substitute(p, &ctx.lookup()))
+        .map(|p| substitute(p, &ctx.data().lookup()))
         .unwrap_or(Value::Null);
 
     if let Some(before) = pauses.get("before").filter(|v| py_truthy(v)) {
@@ -624,7 +715,10 @@ async fn execute_activity(
     });
     let started = Instant::now();
     let mut record = Map::new();
-    record.insert("activity".into(), Value::Object(activity.clone()));
+    record.insert(
+        "activity".into(),
+        Value::Object(activity.clone().into_owned()),
+    );
     record.insert("output".into(), Value::Null);
     record.insert("start".into(), Value::from(journal::now_iso()));
     let mut slot = RecordSlot::open(ctx, runs, record);
@@ -702,17 +796,31 @@ async fn execute_activity(
             })
         });
     }
-    let record = slot.close();
-
     if let Some(halt) = halt {
-        return Err((halt, record));
+        return Err((halt, slot.close()));
     }
     if let Some(after) = pauses.get("after").filter(|v| py_truthy(v)) {
         if let Err(h) = pause(ctx, after, skip_pauses, &cancel).await {
-            return Err((h, record));
+            return Err((h, slot.close()));
         }
     }
-    Ok(record)
+    if with_controls {
+        // After-activity controls see (and may change) the run record.
+        let mut values = Map::new();
+        values.insert(
+            "context".into(),
+            Value::Object(activity.clone().into_owned()),
+        );
+        values.insert("state".into(), Value::Object(slot.edit(ctx, |r| r.clone())));
+        let outcome = hooks(ctx, Level::Activity, false, &local_controls, &mut values).await;
+        if let Some(Value::Object(changed)) = values.remove("state") {
+            slot.edit(ctx, |r| *r = changed);
+        }
+        if let Err(h) = outcome {
+            return Err((h, slot.close()));
+        }
+    }
+    Ok(slot.close())
 }
 
 /// Where an activity's record lives while it runs.
@@ -800,7 +908,15 @@ async fn method(ctx: &Arc<Ctx>) -> Result<bool, Halt> {
     ctx.observer.on(&Event::MethodStarted {
         count: elements.len(),
     });
-    let (halt, _) = play(ctx, elements, Runs::Method, Phase::Method).await;
+    let mut values = Map::new();
+    values.insert("context".into(), Value::Object(ctx.experiment.clone()));
+    hooks(ctx, Level::Method, true, &ctx.top, &mut values).await?;
+    let (mut halt, _) = play(ctx, elements, Runs::Method, Phase::Method).await;
+    if !matches!(halt, Some(Halt::Interrupted)) {
+        if let Err(h) = runs_hooks(ctx, Level::Method, values).await {
+            halt = Some(h);
+        }
+    }
     match halt {
         None => Ok(true),
         Some(Halt::Interrupted) => Err(Halt::Interrupted),
@@ -960,7 +1076,19 @@ async fn rollbacks(ctx: &Arc<Ctx>) {
     ctx.observer.on(&Event::RollbacksStarted {
         count: elements.len(),
     });
-    let (halt, started) = play(ctx, &elements, Runs::Rollbacks, Phase::Rollbacks).await;
+    let mut values = Map::new();
+    values.insert("context".into(), Value::Object(ctx.experiment.clone()));
+    let (mut halt, mut started) =
+        match hooks(ctx, Level::Rollback, true, &ctx.top, &mut values).await {
+            Ok(()) => play(ctx, &elements, Runs::Rollbacks, Phase::Rollbacks).await,
+            Err(h) => (Some(h), 0),
+        };
+    if halt.is_none() {
+        if let Err(h) = runs_hooks(ctx, Level::Rollback, values).await {
+            halt = Some(h);
+            started = elements.len();
+        }
+    }
     match halt {
         None => {}
         Some(Halt::Interrupted) => {
@@ -1030,4 +1158,225 @@ fn activity_cache(experiment: &Map<String, Value>) -> HashMap<String, Place> {
         }
     }
     cache
+}
+
+/// The named values a hook may receive besides its `context` and `state`.
+fn hook_values(ctx: &Ctx, values: &mut Map<String, Value>, global: bool) {
+    let data = ctx.data();
+    values.insert("experiment".into(), Value::Object(ctx.experiment.clone()));
+    values.insert(
+        "configuration".into(),
+        Value::Object((*data.configuration).clone()),
+    );
+    values.insert("secrets".into(), Value::Object((*data.secrets).clone()));
+    values.insert(
+        "extensions".into(),
+        ctx.experiment
+            .get("extensions")
+            .cloned()
+            .unwrap_or(Value::Null),
+    );
+    // The reference hands the settings to global controls only.
+    values.insert(
+        "settings".into(),
+        if global {
+            ctx.settings_document.clone()
+        } else {
+            Value::Null
+        },
+    );
+}
+
+/// Takes back what a hook changed: its context and state, configuration and
+/// secrets. `Err` when the hook interrupted the run.
+fn apply_hook_answer(
+    ctx: &Ctx,
+    control: &Control,
+    hook: &str,
+    answer: Map<String, Value>,
+    values: &mut Map<String, Value>,
+) -> Result<(), Halt> {
+    if answer.contains_key("absent") {
+        return Ok(());
+    }
+    if let Some(e) = answer.get("error") {
+        ctx.observer.on(&Event::Debug(format!(
+            "control '{}' {hook} failed and was skipped: {}",
+            control.name,
+            py_str(e)
+        )));
+        return Ok(());
+    }
+    if let Some(Value::Object(after)) = answer.get("values") {
+        for key in ["context", "state"] {
+            if let (Some(slot), Some(v)) = (values.get_mut(key), after.get(key)) {
+                *slot = v.clone();
+            }
+        }
+        let mut data = ctx.data.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(Value::Object(c)) = after.get("configuration") {
+            if *data.configuration != *c {
+                data.configuration = Arc::new(c.clone());
+            }
+        }
+        if let Some(Value::Object(s)) = after.get("secrets") {
+            if *data.secrets != *s {
+                data.secrets = Arc::new(s.clone());
+            }
+        }
+    }
+    if let Some(message) = answer.get("interrupt") {
+        ctx.warn(format!(
+            "control '{}' interrupted the experiment: {}",
+            control.name,
+            py_str(message)
+        ));
+        ctx.interrupts.signal(crate::interrupt::Cause::Requested);
+        return Err(Halt::Interrupted);
+    }
+    if let Some(code) = answer.get("exit").and_then(Value::as_i64) {
+        ctx.warn(format!("Received the exit signal: {code}"));
+        let cause = if code == 30 {
+            crate::interrupt::Cause::Sigusr2
+        } else {
+            crate::interrupt::Cause::Requested
+        };
+        ctx.interrupts.signal(cause);
+        return Err(Halt::Interrupted);
+    }
+    Ok(())
+}
+
+/// Runs the `before_`/`after_<level>_control` hooks that apply, in the
+/// reference's order. `values` holds `context` (and `state` after); they
+/// come back as the hooks left them.
+async fn hooks(
+    ctx: &Arc<Ctx>,
+    level: Level,
+    before: bool,
+    local: &[Control],
+    values: &mut Map<String, Value>,
+) -> Result<(), Halt> {
+    if ctx.globals.is_empty() && ctx.top.is_empty() && local.is_empty() {
+        return Ok(());
+    }
+    let hook = level.hook(before);
+    for control in controls_for(level, &ctx.globals, &ctx.top, local)
+        .iter()
+        .filter(|c| c.in_scope(before))
+    {
+        let provider = control.provider();
+        if provider.get("type").and_then(Value::as_str) != Some("python") {
+            continue;
+        }
+        let module = provider.get("module").map(py_str).unwrap_or_default();
+        let data = ctx.data();
+        let mut arguments = provider
+            .get("arguments")
+            .cloned()
+            .filter(Value::is_object)
+            .unwrap_or_else(|| Value::Object(Map::new()));
+        if !data.is_empty() {
+            arguments = substitute(&arguments, &data.lookup());
+        }
+        let mut call_values = values.clone();
+        hook_values(ctx, &mut call_values, control.global);
+        let answer = ctx
+            .registry
+            .python()
+            .control_hook(
+                &module,
+                &hook,
+                arguments.as_object().cloned().unwrap_or_default(),
+                call_values,
+            )
+            .await;
+        apply_hook_answer(ctx, control, &hook, answer, values)?;
+    }
+    Ok(())
+}
+
+/// `configure_control` (first) or `cleanup_control` on the global controls
+/// and the experiment's, de-duplicated by name. Their failures never stop
+/// the run.
+async fn lifecycle(ctx: &Arc<Ctx>, hook: &str) {
+    let mut all: Vec<Control> = ctx.globals.clone();
+    all.extend(experiment_controls(&ctx.experiment));
+    let order: Vec<Control> = if hook == "cleanup_control" {
+        // Experiment controls are cleaned up before the global ones.
+        let (globals, local): (Vec<_>, Vec<_>) = all.into_iter().partition(|c| c.global);
+        local.into_iter().chain(globals).collect()
+    } else {
+        all
+    };
+    for control in order {
+        let provider = control.provider();
+        if provider.get("type").and_then(Value::as_str) != Some("python") {
+            continue;
+        }
+        let module = provider.get("module").map(py_str).unwrap_or_default();
+        let mut values = Map::new();
+        let arguments = if hook == "configure_control" {
+            hook_values(ctx, &mut values, control.global);
+            provider
+                .get("arguments")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default()
+        } else {
+            Map::new()
+        };
+        let answer = ctx
+            .registry
+            .python()
+            .control_hook(&module, hook, arguments, values.clone())
+            .await;
+        if let Some(e) = answer.get("error") {
+            ctx.observer.on(&Event::Debug(format!(
+                "control '{}' {hook} failed: {}",
+                control.name,
+                py_str(e)
+            )));
+        }
+    }
+}
+
+/// After-method and after-rollback hooks: their state is the list of run
+/// records, which they may change.
+async fn runs_hooks(
+    ctx: &Arc<Ctx>,
+    level: Level,
+    mut values: Map<String, Value>,
+) -> Result<(), Halt> {
+    if ctx.top.is_empty() && ctx.globals.is_empty() {
+        return Ok(());
+    }
+    let records = {
+        let st = ctx.state();
+        let list = if level == Level::Rollback {
+            &st.rollbacks
+        } else {
+            &st.run
+        };
+        Value::Array(list.iter().cloned().map(Value::Object).collect())
+    };
+    values.insert("state".into(), records);
+    let outcome = hooks(ctx, level, false, &ctx.top, &mut values).await;
+    if let Some(Value::Array(after)) = values.remove("state") {
+        let records: Vec<Map<String, Value>> = after
+            .into_iter()
+            .filter_map(|r| match r {
+                Value::Object(m) => Some(m),
+                _ => None,
+            })
+            .collect();
+        let mut st = ctx.state();
+        let list = if level == Level::Rollback {
+            &mut st.rollbacks
+        } else {
+            &mut st.run
+        };
+        *list = records;
+    }
+    outcome
 }

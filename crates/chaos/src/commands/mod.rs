@@ -1,5 +1,6 @@
 //! One module per sub-command; `dispatch` wires global options first.
 
+mod discover;
 mod info;
 mod load;
 mod run;
@@ -30,6 +31,7 @@ pub fn dispatch(cli: Cli) -> CmdResult {
     let name = match command {
         Command::Run(_) => "run",
         Command::Validate(_) => "validate",
+        Command::Discover(_) => "discover",
         Command::Info { .. } => "info",
         Command::Settings { .. } => "settings",
     };
@@ -52,6 +54,7 @@ pub fn dispatch(cli: Cli) -> CmdResult {
     match command {
         Command::Run(args) => run::run(&cli, args, &settings_path, log),
         Command::Validate(args) => validate::validate(&cli, args, log),
+        Command::Discover(args) => discover::discover(&cli, args, log),
         Command::Info { target } => info::info(*target, &settings_path),
         Command::Settings { action } => settings_cmd::settings(action, &settings_path),
     }

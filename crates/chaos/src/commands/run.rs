@@ -39,9 +39,6 @@ pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> Cmd
         // The runtime is single-threaded: nothing reads the environment concurrently.
         std::env::set_var(k, v);
     }
-    if !args.control_files.is_empty() {
-        console.warn("--control-file is accepted but controls are not supported by this build yet; ignoring it");
-    }
 
     let doc = match super::load::load(&args.source, !args.no_verify_tls, &settings) {
         Ok(d) => d,
@@ -63,13 +60,7 @@ pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> Cmd
         return Ok(1);
     };
 
-    let controls = declared_controls(&experiment);
-    if !controls.is_empty() {
-        console.warn(&format!(
-            "controls are not run by this build yet (they come with the Python bridge); ignoring: {}",
-            controls.join(", ")
-        ));
-    }
+    let global_controls = global_controls(&settings, &args.control_files, &console);
 
     let run_settings = match strategies(args, &settings, &experiment) {
         Ok(s) => s,
@@ -111,6 +102,8 @@ pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> Cmd
         )
         .await;
         let plan = Plan {
+            global_controls,
+            settings_document: settings.clone(),
             experiment,
             configuration,
             secrets,
@@ -183,32 +176,42 @@ fn strategies(
     })
 }
 
-/// Names of the controls declared anywhere in the experiment.
-fn declared_controls(experiment: &serde_json::Map<String, Value>) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut collect = |controls: Option<&Value>| {
-        for c in controls.and_then(Value::as_array).into_iter().flatten() {
-            let name = c
-                .get("name")
-                .map(chaos_pyvalue::py_str)
-                .unwrap_or_else(|| "(unnamed)".into());
-            if !names.contains(&name) {
-                names.push(name);
+/// Global controls: the settings file's `controls`, then each
+/// `--control-file` (a mapping of name to control), in order (spec §7.1).
+fn global_controls(settings: &Value, files: &[std::path::PathBuf], console: &Console) -> Vec<chaos_engine::controls::Control> {
+    let mut found = Vec::new();
+    let mut add = |mapping: &serde_json::Map<String, Value>| {
+        for (name, declaration) in mapping {
+            if let Value::Object(d) = declaration {
+                let mut d = d.clone();
+                d.insert("name".into(), Value::String(name.clone()));
+                if let Some(c) = chaos_engine::controls::Control::new(&d, true) {
+                    found.push(c);
+                }
             }
         }
     };
-    collect(experiment.get("controls"));
-    let ssh = experiment.get("steady-state-hypothesis");
-    collect(ssh.and_then(|h| h.get("controls")));
-    let lists = [
-        ssh.and_then(|h| h.get("probes")),
-        experiment.get("method"),
-        experiment.get("rollbacks"),
-    ];
-    for list in lists.into_iter().flatten().filter_map(Value::as_array) {
-        for activity in list {
-            collect(activity.get("controls"));
+    if let Some(Value::Object(m)) = settings.get("controls") {
+        add(m);
+    }
+    for file in files {
+        let is_yaml = matches!(file.extension().and_then(|e| e.to_str()), Some("yaml") | Some("yml"));
+        let format = if is_yaml { chaos_experiment::Format::Yaml } else { chaos_experiment::Format::Json };
+        let bytes = match std::fs::read(file) {
+            Ok(b) if b.iter().all(u8::is_ascii_whitespace) => continue,
+            Ok(b) => b,
+            Err(e) => {
+                console.error(&format!("Failed to parse control file '{}': {e}", file.display()));
+                continue;
+            }
+        };
+        match chaos_experiment::Document::parse(&bytes, format, &file.display().to_string()) {
+            Ok(doc) => match doc.value {
+                Value::Object(m) => add(&m),
+                _ => console.error(&format!("Failed to parse control file '{}': it must map control names to controls", file.display())),
+            },
+            Err(e) => console.error(&format!("Failed to parse control file '{}': {e}", file.display())),
         }
     }
-    names
+    found
 }

@@ -102,7 +102,7 @@ impl Worker {
                 )
             })?;
         let stdin = child.stdin.take().ok_or("no stdin for the Python worker")?;
-        let mut stdout = child
+        let stdout = child
             .stdout
             .take()
             .ok_or("no stdout for the Python worker")?;

@@ -4,6 +4,7 @@
 //! the function declares them, exceptions turned into failed activities).
 
 pub mod bridge;
+pub mod discovery;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -236,5 +237,48 @@ impl Driver for PythonDriver {
                     .unwrap_or_else(|| "the Python worker gave no answer".into()),
             ))
         })
+    }
+}
+
+impl PythonDriver {
+    /// Calls one control hook in the worker. `values` are the named values
+    /// the hook may declare (`context`, `state`, `experiment`, ...); the
+    /// answer holds them as the hook left them.
+    pub async fn control_hook(
+        &self,
+        module: &str,
+        hook: &str,
+        arguments: Map<String, Value>,
+        values: Map<String, Value>,
+    ) -> Map<String, Value> {
+        let mut request = Map::new();
+        request.insert("op".into(), Value::from("control"));
+        request.insert("module".into(), Value::from(module));
+        request.insert("hook".into(), Value::from(hook));
+        request.insert("arguments".into(), Value::Object(arguments));
+        request.insert("values".into(), Value::Object(values));
+        let failure = |e: String| {
+            let mut m = Map::new();
+            m.insert("error".into(), Value::String(e));
+            m
+        };
+        let worker = match self.worker() {
+            Ok(w) => w,
+            Err(e) => return failure(e),
+        };
+        match worker.send(request) {
+            Ok(rx) => match rx.await {
+                Ok(answer) => answer,
+                Err(_) => {
+                    let notice = worker.death_notice();
+                    self.discard(&worker);
+                    failure(notice)
+                }
+            },
+            Err(e) => {
+                self.discard(&worker);
+                failure(e)
+            }
+        }
     }
 }

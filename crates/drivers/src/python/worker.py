@@ -107,6 +107,8 @@ class Worker:
                     self.pool.submit(self.answer, request, call)
             elif op == "validate":
                 self.answer(request, validate)
+            elif op == "control":
+                self.answer(request, control)
             elif op == "hello":
                 self.send({"id": request["id"], "ok": {"python": sys.version.split()[0], "executable": sys.executable}})
             elif op == "exit":
@@ -154,6 +156,42 @@ def call(request):
         lines = traceback.format_exception(type(x), x, tb)
         return {"failed": message, "traceback": [line.rstrip("\n") for line in lines]}
     return {"ok": _jsonable(result)}
+
+
+_INJECTED = ("context", "state", "experiment", "configuration", "secrets", "settings", "extensions")
+
+
+def control(request):
+    """One control hook (chaoslib/control/python.py): arguments by name, the
+    injected values only when the hook declares them; what it changes in
+    place is sent back."""
+    try:
+        mod = importlib.import_module(request["module"])
+    except Exception as x:
+        return {"error": "".join(traceback.format_exception_only(type(x), x)).strip()}
+    func = getattr(mod, request["hook"], None)
+    if func is None:
+        return {"absent": True}
+    values = request.get("values") or {}
+    kwargs = dict(request.get("arguments") or {})
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        params = {}
+    if "context" in values:
+        kwargs["context"] = values["context"]
+    for name in _INJECTED[1:]:
+        if name in params and name in values:
+            kwargs[name] = values[name]
+    try:
+        func(**kwargs)
+    except SystemExit as x:
+        return {"exit": x.code if isinstance(x.code, int) else 1, "values": _jsonable(values)}
+    except Exception as x:
+        if any(k.__name__ == "InterruptExecution" for k in type(x).__mro__):
+            return {"interrupt": str(x), "values": _jsonable(values)}
+        return {"error": "".join(traceback.format_exception_only(type(x), x)).strip()}
+    return {"values": _jsonable(values)}
 
 
 def _pip_name(module):

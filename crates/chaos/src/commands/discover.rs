@@ -1,0 +1,113 @@
+//! `chaos discover` (spec §9.5, §10.1): the extension's own `discover()`,
+//! run by chaostoolkit-lib's rules in the chosen Python environment, written
+//! to `--discovery-path`.
+
+use std::io::Write;
+use std::path::Path;
+
+use chaos_drivers::python::bridge::find_interpreter;
+use chaos_drivers::python::discovery::{discover_logged, DiscoveryError, LogLevel};
+
+use super::CmdResult;
+use crate::cli::{Cli, DiscoverArgs};
+use crate::console::Console;
+use crate::logfile::{Level, LogFile};
+
+pub fn discover(cli: &Cli, args: &DiscoverArgs, log: LogFile) -> CmdResult {
+    let json = cli.log_format == "json";
+    // The records go to the log file from here, with their own levels (the
+    // console has no debug lines); the console only shows them.
+    let console = Console::new(cli.verbose, json, LogFile::disabled());
+    let say = |level: LogLevel, message: &str| {
+        let file_level = match level {
+            LogLevel::Debug => Level::Debug,
+            LogLevel::Info => Level::Info,
+            LogLevel::Warning => Level::Warning,
+            // The log file has no CRITICAL level.
+            LogLevel::Error | LogLevel::Critical => Level::Error,
+        };
+        log.log(file_level, message);
+        match level {
+            LogLevel::Debug => {
+                if cli.verbose {
+                    debug_line(json, message)
+                }
+            }
+            LogLevel::Info => console.info(message),
+            LogLevel::Warning => console.warn(message),
+            LogLevel::Error | LogLevel::Critical => console.error(message),
+        }
+    };
+
+    let interpreter = match find_interpreter(args.python.as_deref(), Some(Path::new("."))) {
+        Ok(i) => i,
+        Err(e) => {
+            say(LogLevel::Error, &e);
+            return Ok(1);
+        }
+    };
+    say(
+        LogLevel::Debug,
+        &format!(
+            "Discovering '{}' with {} (from {})",
+            args.package,
+            interpreter.path.display(),
+            interpreter.origin
+        ),
+    );
+    let outcome = discover_logged(
+        &interpreter,
+        &args.package,
+        !args.no_system_info,
+        !args.no_install,
+        &mut |level, message| say(level, message),
+    );
+    let discovery = match outcome {
+        Ok(d) => d,
+        Err(DiscoveryError::Failed(message)) => {
+            // The reference logs it as CRITICAL and exits 0.
+            say(LogLevel::Critical, &message);
+            return Ok(0);
+        }
+        Err(DiscoveryError::Error { message, traceback }) => {
+            if let Some(tb) = traceback {
+                say(LogLevel::Error, &format!("{message}\n{tb}"));
+            } else {
+                say(LogLevel::Error, &message);
+            }
+            return Ok(1);
+        }
+    };
+    let path = &args.discovery_path;
+    if let Err(e) = chaos_engine::journal::write_atomically(path, &discovery) {
+        say(
+            LogLevel::Error,
+            &format!("cannot write the discovery to '{}': {e}", path.display()),
+        );
+        return Ok(1);
+    }
+    say(
+        LogLevel::Info,
+        &format!("Discovery outcome saved in {}", path.display()),
+    );
+    log.flush();
+    Ok(0)
+}
+
+/// A debug record on the console (`--verbose` only), in the console's shapes.
+fn debug_line(json: bool, message: &str) {
+    let line = if json {
+        let now = chrono::Utc::now();
+        serde_json::json!({
+            "process": std::process::id(),
+            "asctime": now.format("%Y-%m-%d %H:%M:%S").to_string(),
+            "levelname": "DEBUG",
+            "message": message,
+            "timestamp": chaos_engine::journal::iso(now),
+        })
+        .to_string()
+    } else {
+        format!("debug: {message}")
+    };
+    let _ = std::io::stderr().lock().write_all(format!("{line}\n").as_bytes());
+}
