@@ -184,10 +184,28 @@ impl Document {
     /// its deepest part that does. `None` only for a document with no
     /// content at all.
     pub fn locate(&self, path: &DocPath) -> Option<Location> {
-        match &self.spans {
+        let found = match &self.spans {
             Some(spans) => spans.locate(&path.0),
             None => json::locate(&self.text, &path.0),
+        }?;
+        Some(self.within_source(found))
+    }
+
+    /// A parser may place a node at the end of the stream, one line past the
+    /// text (an empty key at the end of a file): point at the end of the last
+    /// line instead, so every location exists in the source.
+    fn within_source(&self, mut l: Location) -> Location {
+        if text::line(&self.text, l.line).is_none() {
+            let mut last = l.line;
+            while last > 1 && text::line(&self.text, last).is_none() {
+                last -= 1;
+            }
+            let width = text::line(&self.text, last).map(|t| t.chars().count()).unwrap_or(0);
+            return Location { line: last, column: width + 1 };
         }
+        let width = text::line(&self.text, l.line).map(|t| t.chars().count()).unwrap_or(0);
+        l.column = l.column.min(width + 1);
+        l
     }
 
     /// Fills in the location of every diagnostic.
