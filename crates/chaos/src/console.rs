@@ -474,7 +474,12 @@ impl Observer for Console {
                     self.warn(message);
                 }
             }
-            Event::Debug(message) => self.emit(Level::Debug, message, self.verbose.then(|| paint(self.colour, Style::Dim, &format!("  debug: {message}")))),
+            Event::Debug(message) => self.emit(
+                Level::Debug,
+                message,
+                self.verbose
+                    .then(|| paint(self.colour, Style::Dim, &format!("  debug: {message}"))),
+            ),
             Event::Interrupted { cause } => self.warn(&format!("Interrupted by {cause}")),
             Event::RunFinished {
                 status,

@@ -200,10 +200,17 @@ impl Document {
             while last > 1 && text::line(&self.text, last).is_none() {
                 last -= 1;
             }
-            let width = text::line(&self.text, last).map(|t| t.chars().count()).unwrap_or(0);
-            return Location { line: last, column: width + 1 };
+            let width = text::line(&self.text, last)
+                .map(|t| t.chars().count())
+                .unwrap_or(0);
+            return Location {
+                line: last,
+                column: width + 1,
+            };
         }
-        let width = text::line(&self.text, l.line).map(|t| t.chars().count()).unwrap_or(0);
+        let width = text::line(&self.text, l.line)
+            .map(|t| t.chars().count())
+            .unwrap_or(0);
         l.column = l.column.min(width + 1);
         l
     }

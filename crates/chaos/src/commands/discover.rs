@@ -109,5 +109,7 @@ fn debug_line(json: bool, message: &str) {
     } else {
         format!("debug: {message}")
     };
-    let _ = std::io::stderr().lock().write_all(format!("{line}\n").as_bytes());
+    let _ = std::io::stderr()
+        .lock()
+        .write_all(format!("{line}\n").as_bytes());
 }

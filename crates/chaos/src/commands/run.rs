@@ -178,7 +178,11 @@ fn strategies(
 
 /// Global controls: the settings file's `controls`, then each
 /// `--control-file` (a mapping of name to control), in order (spec §7.1).
-fn global_controls(settings: &Value, files: &[std::path::PathBuf], console: &Console) -> Vec<chaos_engine::controls::Control> {
+fn global_controls(
+    settings: &Value,
+    files: &[std::path::PathBuf],
+    console: &Console,
+) -> Vec<chaos_engine::controls::Control> {
     let mut found = Vec::new();
     let mut add = |mapping: &serde_json::Map<String, Value>| {
         for (name, declaration) in mapping {
@@ -195,22 +199,38 @@ fn global_controls(settings: &Value, files: &[std::path::PathBuf], console: &Con
         add(m);
     }
     for file in files {
-        let is_yaml = matches!(file.extension().and_then(|e| e.to_str()), Some("yaml") | Some("yml"));
-        let format = if is_yaml { chaos_experiment::Format::Yaml } else { chaos_experiment::Format::Json };
+        let is_yaml = matches!(
+            file.extension().and_then(|e| e.to_str()),
+            Some("yaml") | Some("yml")
+        );
+        let format = if is_yaml {
+            chaos_experiment::Format::Yaml
+        } else {
+            chaos_experiment::Format::Json
+        };
         let bytes = match std::fs::read(file) {
             Ok(b) if b.iter().all(u8::is_ascii_whitespace) => continue,
             Ok(b) => b,
             Err(e) => {
-                console.error(&format!("Failed to parse control file '{}': {e}", file.display()));
+                console.error(&format!(
+                    "Failed to parse control file '{}': {e}",
+                    file.display()
+                ));
                 continue;
             }
         };
         match chaos_experiment::Document::parse(&bytes, format, &file.display().to_string()) {
             Ok(doc) => match doc.value {
                 Value::Object(m) => add(&m),
-                _ => console.error(&format!("Failed to parse control file '{}': it must map control names to controls", file.display())),
+                _ => console.error(&format!(
+                    "Failed to parse control file '{}': it must map control names to controls",
+                    file.display()
+                )),
             },
-            Err(e) => console.error(&format!("Failed to parse control file '{}': {e}", file.display())),
+            Err(e) => console.error(&format!(
+                "Failed to parse control file '{}': {e}",
+                file.display()
+            )),
         }
     }
     found
