@@ -411,3 +411,41 @@ fn a_control_raising_interrupt_execution_interrupts_the_run() {
         "interrupted before the activity: no record"
     );
 }
+
+#[test]
+fn validate_control_decides_and_a_missing_control_module_only_warns() {
+    let dir = setup();
+    std::fs::write(
+        dir.path().join("strictcontrol.py"),
+        "def validate_control(control):\n    if not control.get('provider', {}).get('arguments', {}).get('probes'):\n        raise ValueError('safeguard control must have at least one probe')\n",
+    )
+    .unwrap();
+    let strict = json!({"title": "t", "description": "d", "method": [],
+        "controls": [{"name": "guard", "provider": {"type": "python", "module": "strictcontrol", "arguments": {}}}]});
+    common::write_experiment(dir.path(), "e.json", &strict);
+    let out = chaos_py(dir.path())
+        .args(["validate", "e.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        common::stderr(&out).contains("safeguard control must have at least one probe"),
+        "{}",
+        common::stderr(&out)
+    );
+
+    let missing = json!({"title": "t", "description": "d", "method": [],
+        "controls": [{"name": "ghost", "provider": {"type": "python", "module": "no_such_control_mod"}}]});
+    common::write_experiment(dir.path(), "e.json", &missing);
+    let out = chaos_py(dir.path())
+        .args(["validate", "e.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    assert!(
+        common::stderr(&out)
+            .contains("Could not find Python module 'no_such_control_mod' in control 'ghost'"),
+        "{}",
+        common::stderr(&out)
+    );
+}

@@ -183,6 +183,14 @@ impl ProviderCheck for Registry {
             None => Vec::new(),
         }
     }
+
+    fn check_control(
+        &self,
+        control: &Map<String, Value>,
+        name: &str,
+    ) -> (Vec<ProviderIssue>, Vec<ProviderIssue>) {
+        self.python.check_control(control, name)
+    }
 }
 
 /// A provider issue at `at` below the provider mapping.

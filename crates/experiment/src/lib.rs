@@ -166,4 +166,16 @@ pub trait ProviderCheck {
         activity_name: &str,
         kind: &str,
     ) -> Vec<ProviderIssue>;
+
+    /// Checks a `python` control (its whole declaration): errors (such as
+    /// those its module's `validate_control` raises) and warnings (a module
+    /// that cannot be imported: the reference carries on without it).
+    fn check_control(
+        &self,
+        control: &Map<String, Value>,
+        name: &str,
+    ) -> (Vec<ProviderIssue>, Vec<ProviderIssue>) {
+        let _ = (control, name);
+        (Vec::new(), Vec::new())
+    }
 }

@@ -1036,6 +1036,14 @@ impl Cx<'_> {
                             format!("Control '{name}' must have a module path"),
                             Some("add `module: <dotted.python.module>`".into()),
                         );
+                    } else {
+                        let (errors, warnings) = self.providers.check_control(c, &name);
+                        for issue in errors {
+                            self.error(p.join(&issue.at), issue.message, issue.hint);
+                        }
+                        for issue in warnings {
+                            self.warn(p.join(&issue.at), issue.message, issue.hint);
+                        }
                     }
                 }
                 t => self.warn(

@@ -282,3 +282,64 @@ impl PythonDriver {
         }
     }
 }
+
+impl PythonDriver {
+    /// Validates a python control: its module imports (else a warning, as
+    /// the reference carries on), and its `validate_control` accepts it.
+    pub fn check_control(
+        &self,
+        control: &Map<String, Value>,
+        name: &str,
+    ) -> (Vec<ProviderIssue>, Vec<ProviderIssue>) {
+        let worker = match self.worker() {
+            Ok(w) => w,
+            Err(e) => {
+                return (
+                    Vec::new(),
+                    vec![issue(
+                        &[],
+                        format!("control '{name}' cannot be checked: {e}"),
+                        None,
+                    )],
+                )
+            }
+        };
+        let mut request = Map::new();
+        request.insert("op".into(), Value::from("validate_control"));
+        request.insert("control".into(), Value::Object(control.clone()));
+        request.insert("name".into(), Value::from(name));
+        match worker.request_blocking(request) {
+            Ok(answer) => {
+                if let Some(m) = answer.get("invalid") {
+                    return (
+                        vec![issue(
+                            &[],
+                            py_str(m),
+                            Some("the control's own validate_control refused this declaration"),
+                        )],
+                        Vec::new(),
+                    );
+                }
+                if let Some(m) = answer.get("warning") {
+                    let hint = answer.get("hint").map(py_str);
+                    return (
+                        Vec::new(),
+                        vec![issue(&["provider", "module"], py_str(m), hint.as_deref())],
+                    );
+                }
+                (Vec::new(), Vec::new())
+            }
+            Err(e) => {
+                self.discard(&worker);
+                (
+                    Vec::new(),
+                    vec![issue(
+                        &[],
+                        format!("control '{name}' cannot be checked: {e}"),
+                        None,
+                    )],
+                )
+            }
+        }
+    }
+}

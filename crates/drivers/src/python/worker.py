@@ -109,6 +109,8 @@ class Worker:
                 self.answer(request, validate)
             elif op == "control":
                 self.answer(request, control)
+            elif op == "validate_control":
+                self.answer(request, validate_control)
             elif op == "hello":
                 self.send({"id": request["id"], "ok": {"python": sys.version.split()[0], "executable": sys.executable}})
             elif op == "exit":
@@ -192,6 +194,30 @@ def control(request):
             return {"interrupt": str(x), "values": _jsonable(values)}
         return {"error": "".join(traceback.format_exception_only(type(x), x)).strip()}
     return {"values": _jsonable(values)}
+
+
+def validate_control(request):
+    """validate_controls for one python control: an import failure is only a
+    warning; the module's own validate_control(control) decides."""
+    declaration = request["control"]
+    name = request["name"]
+    module = (declaration.get("provider") or {}).get("module")
+    try:
+        mod = importlib.import_module(module)
+    except Exception as x:
+        return {
+            "warning": f"Could not find Python module '{module}' in control '{name}'. Did you install the Python module? "
+            "The experiment will carry on running nonetheless.",
+            "hint": "".join(traceback.format_exception_only(type(x), x)).strip(),
+        }
+    check = getattr(mod, "validate_control", None)
+    if check is None:
+        return {"ok": True}
+    try:
+        check(declaration)
+    except Exception as x:
+        return {"invalid": traceback.format_exception_only(type(x), x)[0].strip().split(": ", 1)[-1]}
+    return {"ok": True}
 
 
 def _pip_name(module):
