@@ -59,6 +59,7 @@ pub fn warn_line(message: &str) {
 
 #[derive(Default)]
 struct Progress {
+    no_hypothesis: bool,
     before_met: Option<bool>,
     during_misses: usize,
     during_checks: usize,
@@ -378,11 +379,17 @@ impl Observer for Console {
                     }
                 }
             }
-            Event::NoHypothesis { reason } => self.emit(
-                Level::Info,
-                reason,
-                Some(paint(self.colour, Style::Dim, &format!("  {reason}"))),
-            ),
+            Event::NoHypothesis { reason } => {
+                self.progress
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .no_hypothesis = true;
+                self.emit(
+                    Level::Info,
+                    reason,
+                    Some(paint(self.colour, Style::Dim, &format!("  {reason}"))),
+                )
+            }
             Event::MethodStarted { count } => {
                 let detail = if *count == 0 {
                     " (no declared activities)"
@@ -502,6 +509,7 @@ impl Console {
                 "the steady state was not met before the method, so the method was not run (exit 0, as the Chaos Toolkit does)",
             ),
             (Status::Completed, false) if progress.during_misses > 0 => ("completed", Style::Yellow, "the steady state held after the method, but continuous checks missed"),
+            (Status::Completed, false) if progress.no_hypothesis => ("completed", Style::Green, "every step ran (no steady-state hypothesis was checked)"),
             (Status::Completed, false) => ("completed", Style::Green, "the steady state held"),
             (Status::Failed, _) => ("failed", Style::Red, "a steady-state probe could not run, or a continuous check failed fast"),
             (Status::Aborted, _) => ("aborted", Style::Red, "an unexpected error stopped the run (see above and the journal)"),

@@ -21,55 +21,7 @@ const REQUIREMENTS: &[&str] = &[
 /// The virtualenv's interpreter, made once per test binary (and kept).
 fn venv_python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-venvs");
-        let venv = root.join("discover-ctk-lib-1.44.0");
-        let marker = venv.join("chaos-test-requirements.txt");
-        let wanted = REQUIREMENTS.join("\n");
-        if std::fs::read_to_string(&marker).ok().as_deref() == Some(wanted.as_str()) {
-            return venv.join("bin").join("python");
-        }
-        // Built aside and renamed into place, so a concurrent run or an
-        // interrupted one never leaves a half-made environment behind.
-        std::fs::create_dir_all(&root).unwrap();
-        let _ = std::fs::remove_dir_all(&venv);
-        let building = root.join(format!(
-            "discover-building-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
-        let made = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&building)
-            .output()
-            .expect("python3 is needed to make the test virtualenv");
-        assert!(
-            made.status.success(),
-            "python3 -m venv failed (on Debian: apt-get install python3-venv): {}",
-            String::from_utf8_lossy(&made.stderr)
-        );
-        let installed = Command::new(building.join("bin").join("python"))
-            .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
-            .args(REQUIREMENTS)
-            .output()
-            .unwrap();
-        assert!(
-            installed.status.success(),
-            "pip install {} failed: {}",
-            REQUIREMENTS.join(" "),
-            String::from_utf8_lossy(&installed.stderr)
-        );
-        std::fs::write(building.join("chaos-test-requirements.txt"), &wanted).unwrap();
-        if std::fs::rename(&building, &venv).is_err() {
-            // Another run got there first.
-            let _ = std::fs::remove_dir_all(&building);
-        }
-        assert!(marker.exists(), "the test virtualenv is not in place");
-        venv.join("bin").join("python")
-    })
+    PYTHON.get_or_init(|| common::venv("discover-ctk-lib-1.44.0", REQUIREMENTS))
 }
 
 /// `chaos discover` in `dir`, with the test environment's interpreter.

@@ -85,6 +85,8 @@ struct Ctx {
     observer: Arc<dyn Observer>,
     interrupts: Arc<Interrupts>,
     state: Mutex<JournalState>,
+    /// The method as controls leave it.
+    live_method: Mutex<Vec<Value>>,
     /// Whether the continuous hypothesis may start activities at any moment.
     continuous_running: std::sync::atomic::AtomicBool,
 }
@@ -191,6 +193,11 @@ pub async fn run(
 
     let cache = activity_cache(&experiment);
     let top = declared(experiment.get("controls"));
+    let live_method = experiment
+        .get("method")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let ctx = Arc::new(Ctx {
         experiment,
         cache,
@@ -207,6 +214,7 @@ pub async fn run(
         interrupts,
         state: Mutex::new(JournalState::default()),
         continuous_running: std::sync::atomic::AtomicBool::new(false),
+        live_method: Mutex::new(live_method),
     });
 
     let title = ctx.experiment.get("title").map(py_str).unwrap_or_default();
@@ -279,6 +287,20 @@ pub async fn run(
     );
     j.insert("platform".into(), Value::from(journal::platform()));
     j.insert("node".into(), Value::from(journal::node()));
+    // The reference's journal holds the experiment by reference: method
+    // entries added by controls while it ran show in it.
+    let live_method = ctx
+        .live_method
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if snapshot
+        .get("method")
+        .and_then(Value::as_array)
+        .is_some_and(|m| *m != live_method)
+    {
+        snapshot.insert("method".into(), Value::Array(live_method));
+    }
     j.insert("experiment".into(), Value::Object(snapshot));
     j.insert("start".into(), Value::from(start_iso));
     j.insert("status".into(), Value::from(status.as_str()));
@@ -899,19 +921,16 @@ async fn pause(
 
 /// Runs the method (spec §6.5). `Ok(false)` when it was aborted.
 async fn method(ctx: &Arc<Ctx>) -> Result<bool, Halt> {
-    let elements = ctx
-        .experiment
-        .get("method")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    ctx.observer.on(&Event::MethodStarted {
-        count: elements.len(),
-    });
+    let count = ctx
+        .live_method
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .len();
+    ctx.observer.on(&Event::MethodStarted { count });
     let mut values = Map::new();
     values.insert("context".into(), Value::Object(ctx.experiment.clone()));
     hooks(ctx, Level::Method, true, &ctx.top, &mut values).await?;
-    let (mut halt, _) = play(ctx, elements, Runs::Method, Phase::Method).await;
+    let (mut halt, _) = play(ctx, Elements::LiveMethod, Runs::Method, Phase::Method).await;
     if !matches!(halt, Some(Halt::Interrupted)) {
         if let Err(h) = runs_hooks(ctx, Level::Method, values).await {
             halt = Some(h);
@@ -932,18 +951,40 @@ async fn method(ctx: &Arc<Ctx>) -> Result<bool, Halt> {
     }
 }
 
+/// What `play` goes through.
+#[derive(Clone, Copy)]
+enum Elements<'a> {
+    /// A list that does not change (rollbacks).
+    Fixed(&'a [Value]),
+    /// The experiment's method, as controls leave it.
+    LiveMethod,
+}
+
 /// Plays a list of activities in order, background ones concurrently;
 /// returns the halt that stopped it, and how many elements were started.
 async fn play(
     ctx: &Arc<Ctx>,
-    elements: &[Value],
+    elements: Elements<'_>,
     runs: Runs,
     phase: Phase,
 ) -> (Option<Halt>, usize) {
     let mut background = tokio::task::JoinSet::new();
     let mut halt = None;
     let mut started = 0;
-    for element in elements {
+    loop {
+        // The method is read afresh at each step: controls may add to it
+        // while it runs (the addons' `repeat` does).
+        let next = match elements {
+            Elements::Fixed(list) => list.get(started).cloned(),
+            Elements::LiveMethod => ctx
+                .live_method
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(started)
+                .cloned(),
+        };
+        let Some(element) = next else { break };
+        let element = &element;
         let is_background = element.get("background").is_some_and(py_truthy);
         started += 1;
         if is_background {
@@ -1080,7 +1121,15 @@ async fn rollbacks(ctx: &Arc<Ctx>) {
     values.insert("context".into(), Value::Object(ctx.experiment.clone()));
     let (mut halt, mut started) =
         match hooks(ctx, Level::Rollback, true, &ctx.top, &mut values).await {
-            Ok(()) => play(ctx, &elements, Runs::Rollbacks, Phase::Rollbacks).await,
+            Ok(()) => {
+                play(
+                    ctx,
+                    Elements::Fixed(&elements),
+                    Runs::Rollbacks,
+                    Phase::Rollbacks,
+                )
+                .await
+            }
             Err(h) => (Some(h), 0),
         };
     if halt.is_none() {
@@ -1163,7 +1212,14 @@ fn activity_cache(experiment: &Map<String, Value>) -> HashMap<String, Place> {
 /// The named values a hook may receive besides its `context` and `state`.
 fn hook_values(ctx: &Ctx, values: &mut Map<String, Value>, global: bool) {
     let data = ctx.data();
-    values.insert("experiment".into(), Value::Object(ctx.experiment.clone()));
+    let mut experiment = ctx.experiment.clone();
+    let method = ctx
+        .live_method
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    experiment.insert("method".into(), Value::Array(method));
+    values.insert("experiment".into(), Value::Object(experiment));
     values.insert(
         "configuration".into(),
         Value::Object((*data.configuration).clone()),
@@ -1211,6 +1267,12 @@ fn apply_hook_answer(
         for key in ["context", "state"] {
             if let (Some(slot), Some(v)) = (values.get_mut(key), after.get(key)) {
                 *slot = v.clone();
+            }
+        }
+        if let Some(Value::Array(method)) = after.get("experiment").and_then(|e| e.get("method")) {
+            let mut live = ctx.live_method.lock().unwrap_or_else(|e| e.into_inner());
+            if *live != *method {
+                *live = method.clone();
             }
         }
         let mut data = ctx.data.lock().unwrap_or_else(|e| e.into_inner());

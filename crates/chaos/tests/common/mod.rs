@@ -174,3 +174,52 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
         writer.flush()?;
     }
 }
+
+/// A virtualenv with `requirements` installed from PyPI, made on first need
+/// under the target folder and kept (a marker file records what it holds);
+/// returns its interpreter. Built aside and renamed into place, so a
+/// concurrent or interrupted run never leaves a half-made environment.
+pub fn venv(name: &str, requirements: &[&str]) -> PathBuf {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-venvs");
+    let venv = root.join(name);
+    let marker = venv.join("chaos-test-requirements.txt");
+    let wanted = requirements.join("\n");
+    if std::fs::read_to_string(&marker).ok().as_deref() == Some(wanted.as_str()) {
+        return venv.join("bin").join("python");
+    }
+    std::fs::create_dir_all(&root).unwrap();
+    let _ = std::fs::remove_dir_all(&venv);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let building = root.join(format!("{name}-building-{}-{nanos}", std::process::id()));
+    let made = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&building)
+        .output()
+        .expect("python3 makes the test virtualenv");
+    assert!(
+        made.status.success(),
+        "python3 -m venv failed (on Debian: apt-get install python3-venv): {}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let installed = Command::new(building.join("bin").join("python"))
+        .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
+        .args(requirements)
+        .output()
+        .unwrap();
+    assert!(
+        installed.status.success(),
+        "pip install {} failed: {}",
+        requirements.join(" "),
+        String::from_utf8_lossy(&installed.stderr)
+    );
+    std::fs::write(building.join("chaos-test-requirements.txt"), &wanted).unwrap();
+    if std::fs::rename(&building, &venv).is_err() {
+        // Another run got there first.
+        let _ = std::fs::remove_dir_all(&building);
+    }
+    assert!(marker.exists(), "the test virtualenv is not in place");
+    venv.join("bin").join("python")
+}

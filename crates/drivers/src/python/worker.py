@@ -281,10 +281,29 @@ def validate(request):
     return {"ok": True}
 
 
+def _forward_exit_signals():
+    # chaoslib.exit.exit_gracefully()/exit_ungracefully() signal their own
+    # process (SIGUSR1/SIGUSR2), which under chaos is this worker: pass them
+    # on to chaos, whose run they are meant to stop (the addons' safeguards).
+    import signal
+
+    parent = os.getppid()
+
+    def forward(signum, _frame):
+        try:
+            os.kill(parent, signum)
+        except OSError:
+            pass
+
+    for sig in (signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(sig, forward)
+
+
 if __name__ == "__main__":
     if sys.path and sys.path[0] in ("", os.getcwd()):
         # Like the reference, whose sys.path starts with its own scripts'
         # folder: the current folder is importable through PYTHONPATH only.
         del sys.path[0]
     _install_logzero()
+    _forward_exit_signals()
     Worker().serve()
