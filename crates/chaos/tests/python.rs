@@ -20,8 +20,12 @@ def crash():
     os._exit(3)
 
 def hang(marker):
-    open(marker, "w").close()
+    with open(marker, "w") as f:
+        f.write(str(os.getpid()))
     time.sleep(60)
+
+def pid():
+    return os.getpid()
 
 def touch(path):
     open(path, "a").close()
@@ -229,7 +233,7 @@ fn sigint_stops_a_hanging_function_and_the_rollbacks_still_run() {
     let dir = setup();
     let exp = json!({"title": "t", "description": "d",
         "method": [python_activity("hang", "hang", json!({"marker": "hanging"}))],
-        "rollbacks": [python_activity("undo", "touch", json!({"path": "undone.txt"}))]});
+        "rollbacks": [python_activity("undo", "touch", json!({"path": "undone.txt"})), python_activity("which-worker", "pid", json!({}))]});
     common::write_experiment(dir.path(), "e.json", &exp);
     let child = chaos_py(dir.path())
         .args(["run", "--rollback-strategy", "always", "e.json"])
@@ -257,7 +261,15 @@ fn sigint_stops_a_hanging_function_and_the_rollbacks_still_run() {
     assert!(j["run"][0].get("status").is_none());
     assert_eq!(
         j["rollbacks"][0]["status"], "succeeded",
-        "a fresh worker runs the rollback"
+        "the worker (told to stop, or replaced) runs the rollback"
+    );
+    let hanging_pid: i64 = std::fs::read_to_string(dir.path().join("hanging"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        j["rollbacks"][1]["output"], hanging_pid,
+        "the worker was told to stop the call, and lived on"
     );
     assert!(dir.path().join("undone.txt").exists());
 }

@@ -79,6 +79,9 @@ pub struct Worker {
     pending: Pending,
     next_id: AtomicU64,
     alive: Arc<AtomicBool>,
+    /// The interpreter's own process id, which it reports when it starts
+    /// (a wrapper such as a pyenv shim may sit between it and us).
+    python_pid: Arc<std::sync::atomic::AtomicI32>,
     /// The interpreter it runs on.
     pub interpreter: Interpreter,
 }
@@ -92,6 +95,7 @@ impl Worker {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
+            .env("CHAOS_PID", std::process::id().to_string())
             .process_group(0)
             .spawn()
             .map_err(|e| {
@@ -109,6 +113,8 @@ impl Worker {
         let pending: Pending = Arc::default();
         let alive = Arc::new(AtomicBool::new(true));
         let (p, a) = (pending.clone(), alive.clone());
+        let pid = Arc::new(std::sync::atomic::AtomicI32::new(0));
+        let python_pid = pid.clone();
         std::thread::Builder::new()
             .name("chaos-python-reader".into())
             .spawn(move || {
@@ -122,6 +128,10 @@ impl Worker {
                     let Ok(Value::Object(answer)) = serde_json::from_slice::<Value>(&body) else {
                         continue;
                     };
+                    if let Some(pid) = answer.get("pid").and_then(Value::as_i64) {
+                        python_pid.store(pid as i32, Ordering::SeqCst);
+                        continue;
+                    }
                     let Some(id) = answer.get("id").and_then(Value::as_u64) else {
                         continue;
                     };
@@ -140,6 +150,7 @@ impl Worker {
             pending,
             next_id: AtomicU64::new(1),
             alive,
+            python_pid: pid,
             interpreter,
         })
     }
@@ -206,6 +217,19 @@ impl Worker {
             }
         }
         format!("the Python worker ({path}) stopped answering")
+    }
+
+    /// Sends SIGINT to the worker itself (not its group): a call running on
+    /// its main thread stops with KeyboardInterrupt. False if it is gone.
+    pub fn interrupt(&self) -> bool {
+        let pid = self.python_pid.load(Ordering::SeqCst);
+        pid > 0
+            && self.alive()
+            && nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGINT,
+            )
+            .is_ok()
     }
 
     /// Stops the worker and everything it started, at once.

@@ -198,11 +198,20 @@ impl Driver for PythonDriver {
                     return Err(ActivityError::aborted(e));
                 }
             };
+            let mut rx = rx;
             let answer = tokio::select! {
-                answer = rx => answer,
+                answer = &mut rx => answer,
                 _ = call.cancel.cancelled() => {
-                    // A Python thread cannot be stopped from outside: stop the
-                    // worker; rollbacks get a fresh one.
+                    // Tell the worker first: a call on its main thread stops
+                    // with KeyboardInterrupt and the worker lives on. A call
+                    // on another thread cannot be stopped from outside: then
+                    // the worker is killed, and the rollbacks get a fresh one.
+                    if call.exclusive && worker.interrupt() {
+                        let stopped = tokio::time::timeout(std::time::Duration::from_secs(2), &mut rx).await;
+                        if matches!(stopped, Ok(Ok(_))) && worker.alive() {
+                            return Err(ActivityError::Cancelled);
+                        }
+                    }
                     worker.kill();
                     self.discard(&worker);
                     return Err(ActivityError::Cancelled);

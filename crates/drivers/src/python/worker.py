@@ -91,32 +91,41 @@ class Worker:
 
     def serve(self):
         while True:
-            header = self.read_exact(4)
-            if header is None:
+            try:
+                self.serve_one()
+            except KeyboardInterrupt:
+                # An interrupt meant for a call that had just ended.
+                continue
+            except EOFError:
                 return
-            (size,) = struct.unpack(">I", header)
-            body = self.read_exact(size)
-            if body is None:
-                return
-            request = json.loads(body)
-            op = request.get("op")
-            if op == "call":
-                if request.get("inline"):
-                    self.answer(request, call)
-                else:
-                    self.pool.submit(self.answer, request, call)
-            elif op == "validate":
-                self.answer(request, validate)
-            elif op == "control":
-                self.answer(request, control)
-            elif op == "validate_control":
-                self.answer(request, validate_control)
-            elif op == "hello":
-                self.send({"id": request["id"], "ok": {"python": sys.version.split()[0], "executable": sys.executable}})
-            elif op == "exit":
-                return
+
+    def serve_one(self):
+        header = self.read_exact(4)
+        if header is None:
+            raise EOFError
+        (size,) = struct.unpack(">I", header)
+        body = self.read_exact(size)
+        if body is None:
+            raise EOFError
+        request = json.loads(body)
+        op = request.get("op")
+        if op == "call":
+            if request.get("inline"):
+                self.answer(request, call)
             else:
-                self.send({"id": request.get("id"), "error": f"unknown operation {op!r}"})
+                self.pool.submit(self.answer, request, call)
+        elif op == "validate":
+            self.answer(request, validate)
+        elif op == "control":
+            self.answer(request, control)
+        elif op == "validate_control":
+            self.answer(request, validate_control)
+        elif op == "hello":
+            self.send({"id": request["id"], "ok": {"python": sys.version.split()[0], "executable": sys.executable}})
+        elif op == "exit":
+            raise EOFError
+        else:
+            self.send({"id": request.get("id"), "error": f"unknown operation {op!r}"})
 
     def answer(self, request, handler):
         try:
@@ -287,7 +296,9 @@ def _forward_exit_signals():
     # on to chaos, whose run they are meant to stop (the addons' safeguards).
     import signal
 
-    parent = os.getppid()
+    # The interpreter may run under a wrapper (pyenv's shims do), so chaos
+    # says who it is rather than trusting the parent process id.
+    parent = int(os.environ.get("CHAOS_PID") or os.getppid())
 
     def forward(signum, _frame):
         try:
@@ -306,4 +317,7 @@ if __name__ == "__main__":
         del sys.path[0]
     _install_logzero()
     _forward_exit_signals()
-    Worker().serve()
+    worker = Worker()
+    # Who to interrupt: this process, whatever wrapper started it.
+    worker.send({"id": 0, "pid": os.getpid()})
+    worker.serve()
