@@ -140,7 +140,7 @@ impl HttpDriver {
                 let Value::String(text) = value else {
                     return Err(ActivityError::aborted(format!(
                         "Header value must be str or bytes, not {}: header '{name}' is {}",
-                        type_name(value),
+                        chaos_pyvalue::py_type_name(value),
                         py_str(value)
                     )));
                 };
@@ -169,7 +169,7 @@ impl HttpDriver {
                 }
             } else if chaos_pyvalue::py_truthy(&arguments) || arguments.is_string() {
                 if json_body {
-                    request = request.body(python_json(&arguments));
+                    request = request.body(chaos_pyvalue::json_dumps(&arguments));
                 } else {
                     match &arguments {
                         Value::String(s) => request = request.body(s.clone()),
@@ -341,81 +341,6 @@ mod url_form {
     pub use url::form_urlencoded::Serializer;
 }
 
-/// JSON as Python's `json.dumps` writes it for requests' `json=` bodies:
-/// `", "` and `": "` separators, non-ASCII escaped, floats as Python's repr.
-fn python_json(v: &Value) -> String {
-    let mut out = String::new();
-    write_python_json(v, &mut out);
-    out
-}
-
-fn write_python_json(v: &Value, out: &mut String) {
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => match n.as_f64() {
-            Some(f) if n.is_f64() => out.push_str(&chaos_pyvalue::float_repr(f)),
-            _ => out.push_str(&n.to_string()),
-        },
-        Value::String(s) => {
-            out.push('"');
-            for c in s.chars() {
-                match c {
-                    '"' => out.push_str("\\\""),
-                    '\\' => out.push_str("\\\\"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    '\t' => out.push_str("\\t"),
-                    '\u{8}' => out.push_str("\\b"),
-                    '\u{c}' => out.push_str("\\f"),
-                    c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
-                        let mut buf = [0u16; 2];
-                        for unit in c.encode_utf16(&mut buf) {
-                            out.push_str(&format!("\\u{unit:04x}"));
-                        }
-                    }
-                    c => out.push(c),
-                }
-            }
-            out.push('"');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_python_json(item, out);
-            }
-            out.push(']');
-        }
-        Value::Object(m) => {
-            out.push('{');
-            for (i, (k, item)) in m.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_python_json(&Value::String(k.clone()), out);
-                out.push_str(": ");
-                write_python_json(item, out);
-            }
-            out.push('}');
-        }
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -446,15 +371,6 @@ mod tests {
                 ("l".into(), "2".into()),
                 ("x".into(), "y".into())
             ]
-        );
-    }
-
-    #[test]
-    fn json_bodies_are_written_as_python_writes_them() {
-        let v = serde_json::json!({"a": 1, "b": [true, null, 1.5, 1e16], "é": "ü\"x"});
-        assert_eq!(
-            python_json(&v),
-            r#"{"a": 1, "b": [true, null, 1.5, 1e+16], "\u00e9": "\u00fc\"x"}"#
         );
     }
 

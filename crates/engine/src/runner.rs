@@ -904,7 +904,7 @@ async fn pause(
         other => {
             return Err(Halt::Abort(format!(
                 "a pause must be a number of seconds, not {} ({})",
-                crate::tolerance::type_name(other),
+                chaos_pyvalue::py_type_name(other),
                 chaos_pyvalue::py_repr(other)
             )))
         }

@@ -98,7 +98,7 @@ fn mapping_tolerance(
             let Value::String(text) = value else {
                 return Err(ToleranceError(format!(
                     "expected string or bytes-like object, got '{}' (add `target: stdout` or `target: body`)",
-                    type_name(value)
+                    chaos_pyvalue::py_type_name(value)
                 )));
             };
             let re = crate::pyre::compile(&pattern).map_err(ToleranceError)?;
@@ -165,19 +165,6 @@ fn mapping_tolerance(
             Ok(Check::Probe(probe))
         }
         _ => Ok(Check::Done(false)),
-    }
-}
-
-/// Python's type name, for messages.
-pub(crate) fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
     }
 }
 

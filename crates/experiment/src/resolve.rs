@@ -85,7 +85,8 @@ pub struct ResolveProblem {
     pub error: ResolveError,
 }
 
-fn describe(v: &Value) -> &'static str {
+/// What a value is, for messages about shapes.
+pub(crate) fn describe(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -100,17 +100,7 @@ pub fn validate(doc: &Document, providers: &dyn ProviderCheck, env: &dyn Env) ->
     v
 }
 
-/// What a value is, for messages about shapes.
-fn describe(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
-}
+use crate::resolve::describe;
 
 fn depth_over(v: &Value, limit: usize) -> bool {
     if limit == 0 {

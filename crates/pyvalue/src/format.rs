@@ -322,3 +322,81 @@ mod tests {
         assert_eq!(float_repr(f64::NAN), "nan");
     }
 }
+
+/// JSON as Python's `json.dumps` writes it by default (requests' `json=`
+/// bodies, for one):
+/// `", "` and `": "` separators, non-ASCII escaped, floats as Python's repr.
+pub fn json_dumps(v: &Value) -> String {
+    let mut out = String::new();
+    write_json(v, &mut out);
+    out
+}
+
+fn write_json(v: &Value, out: &mut String) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() => out.push_str(&float_repr(f)),
+            _ => out.push_str(&n.to_string()),
+        },
+        Value::String(s) => {
+            out.push('"');
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    '\u{8}' => out.push_str("\\b"),
+                    '\u{c}' => out.push_str("\\f"),
+                    c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+                        let mut buf = [0u16; 2];
+                        for unit in c.encode_utf16(&mut buf) {
+                            out.push_str(&format!("\\u{unit:04x}"));
+                        }
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_json(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(m) => {
+            out.push('{');
+            for (i, (k, item)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_json(&Value::String(k.clone()), out);
+                out.push_str(": ");
+                write_json(item, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+#[cfg(test)]
+mod json_dumps_tests {
+    use super::*;
+
+    #[test]
+    fn json_bodies_are_written_as_python_writes_them() {
+        let v = serde_json::json!({"a": 1, "b": [true, null, 1.5, 1e16], "é": "ü\"x"});
+        assert_eq!(
+            json_dumps(&v),
+            r#"{"a": 1, "b": [true, null, 1.5, 1e+16], "\u00e9": "\u00fc\"x"}"#
+        );
+    }
+}

@@ -40,7 +40,7 @@ pub use compare::{
 };
 pub use convert::convert;
 pub use decimal::{decimal_in_range, to_decimal};
-pub use format::{float_repr, py_repr, py_repr_str, py_str};
+pub use format::{float_repr, json_dumps, py_repr, py_repr_str, py_str};
 pub use template::{substitute, substitute_str, Chain, Lookup};
 
 /// Error raised where Python would raise a `TypeError` on an ordering.
