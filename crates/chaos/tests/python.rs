@@ -461,3 +461,27 @@ fn validate_control_decides_and_a_missing_control_module_only_warns() {
         common::stderr(&out)
     );
 }
+
+#[test]
+fn return_values_json_cannot_hold_are_written_safely() {
+    let dir = setup();
+    std::fs::write(
+        dir.path().join("oddvalues.py"),
+        "import datetime, decimal\n\ndef odd():\n    return {'when': datetime.date(2024, 1, 2), 'amount': decimal.Decimal('1.50'), 'tags': {'a'}, 'pair': (1, 2), 'nan': float('nan')}\n",
+    )
+    .unwrap();
+    let exp = json!({"title": "t", "description": "d", "method": [
+        {"type": "action", "name": "odd", "provider": {"type": "python", "module": "oddvalues", "func": "odd"}}]});
+    common::write_experiment(dir.path(), "e.json", &exp);
+    let out = chaos_py(dir.path())
+        .args(["run", "e.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let j = journal(dir.path());
+    assert_eq!(j["run"][0]["status"], "succeeded");
+    assert_eq!(
+        j["run"][0]["output"],
+        json!({"when": "2024-01-02", "amount": "1.50", "tags": ["a"], "pair": [1, 2], "nan": "nan"})
+    );
+}

@@ -223,3 +223,42 @@ fn eof_empty_key_diagnostic_is_located_in_the_source() {
     let l = w.location.expect("a location");
     check_location(&doc, &w.path, l);
 }
+
+/// Not a crash the fuzzer can reach (its inputs stay below 64 KiB), but the
+/// kind of timeout it looks for: many diagnostics in a large document.
+/// Each location is found by scanning the source from its start
+/// (`json::locate`, and for both formats the `text::line` calls of
+/// `Document::within_source`), so locating every diagnostic is quadratic:
+/// 20,000 empty activities (120 KB of JSON) took 14 s to load, validate and
+/// locate in a release build, 86 s in a debug one.
+fn many_diagnostics(format: Format) {
+    let n = 20_000;
+    let text = match format {
+        Format::Json => format!(
+            "{{\"title\": \"t\", \"description\": \"d\", \"method\": [\n{}]}}",
+            vec!["  {}"; n].join(",\n")
+        ),
+        Format::Yaml => format!("title: t\ndescription: d\nmethod:\n{}", "- {}\n".repeat(n)),
+    };
+    let started = std::time::Instant::now();
+    let doc = Document::parse(text.as_bytes(), format, ORIGIN).unwrap();
+    let v = validate(&doc, &KnownTypes, &FixedEnv);
+    let took = started.elapsed();
+    assert!(v.errors.len() >= n, "{format:?}: {} errors", v.errors.len());
+    assert!(v.errors.iter().all(|d| d.location.is_some()));
+    // generous (debug build, busy machine): linear work takes well under 1 s
+    assert!(
+        took < std::time::Duration::from_secs(10),
+        "{format:?}: {n} diagnostics took {took:?} to load, validate and locate"
+    );
+}
+
+#[test]
+fn many_json_diagnostics_are_located_in_reasonable_time() {
+    many_diagnostics(Format::Json);
+}
+
+#[test]
+fn many_yaml_diagnostics_are_located_in_reasonable_time() {
+    many_diagnostics(Format::Yaml);
+}

@@ -135,8 +135,14 @@ class Worker:
         answer["id"] = request["id"]
         try:
             self.send(answer)
-        except (TypeError, ValueError) as x:
-            self.send({"id": request["id"], "error": f"the result cannot be written as JSON: {x}"})
+        except (TypeError, ValueError):
+            for key in ("ok", "values"):
+                if key in answer:
+                    answer[key] = _jsonable(answer[key])
+            try:
+                self.send(answer)
+            except (TypeError, ValueError) as x:
+                self.send({"id": request["id"], "error": f"the result cannot be written as JSON: {x}"})
 
 
 def _load(module, func):
@@ -144,17 +150,31 @@ def _load(module, func):
     return getattr(mod, func)
 
 
+_FUNCTIONS = {}
+
+
+def _function(module, name):
+    """The function and the names of its parameters, looked up once:
+    inspect.signature costs more than a trivial call."""
+    key = (module, name)
+    found = _FUNCTIONS.get(key)
+    if found is None:
+        func = _load(module, name)
+        try:
+            params = frozenset(inspect.signature(func).parameters)
+        except (TypeError, ValueError):
+            params = frozenset()
+        found = _FUNCTIONS[key] = (func, params)
+    return found
+
+
 def call(request):
     """run_python_activity (chaoslib/provider/python.py), answer by answer."""
     try:
-        func = _load(request["module"], request["func"])
+        func, params = _function(request["module"], request["func"])
     except Exception as x:
         return {"error": "".join(traceback.format_exception_only(type(x), x)).strip()}
     arguments = dict(request.get("arguments") or {})
-    try:
-        params = inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        params = {}
     if "secrets" in request and "secrets" in params:
         arguments["secrets"] = request["secrets"]
     if "configuration" in params:
@@ -166,7 +186,8 @@ def call(request):
         tb = x.__traceback__.tb_next if x.__traceback__ is not None else None
         lines = traceback.format_exception(type(x), x, tb)
         return {"failed": message, "traceback": [line.rstrip("\n") for line in lines]}
-    return {"ok": _jsonable(result)}
+    # Written as it is when JSON can hold it; made JSON-safe only if not.
+    return {"ok": result}
 
 
 _INJECTED = ("context", "state", "experiment", "configuration", "secrets", "settings", "extensions")
