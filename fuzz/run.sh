@@ -11,12 +11,12 @@
 #   FUZZ_SANITIZER   cargo-fuzz --sanitizer (default: none; the code under
 #                    test is safe Rust, and without ASan it runs ~2x faster)
 #   FUZZ_TIMEOUT     seconds one input may take before it is a hang (2)
-#   FUZZ_RSS_MB      memory limit, MB (512)
+#   FUZZ_RSS_MB      memory limit, MB (512; 2048 with ASan, whose shadow
+#                    memory and quarantine alone pass 512 MB after a while:
+#                    one allocation is still limited to 512 MB then)
 #   FUZZ_ARGS        more libFuzzer flags, e.g. "-max_len=16384 -jobs=2"
 #   FUZZ_PYTHON      1: let the python driver import modules in a real Python
 #                    worker (default: no interpreter, see fuzz/src/lib.rs)
-#   FUZZ_LENIENT_EOF 1: do not stop on the known "located one line past the
-#                    end" YAML bug (see fuzz/src/lib.rs), to look past it
 #
 # New inputs go to fuzz/corpus/TARGET, crashes, hangs and OOMs to
 # fuzz/artifacts/TARGET. Every one of them becomes a regression test in
@@ -38,7 +38,13 @@ fi
 cases="${FUZZ_CASES:-$root/../shared/conformance/cases}"
 sanitizer="${FUZZ_SANITIZER:-none}"
 timeout_s="${FUZZ_TIMEOUT:-2}"
-rss_mb="${FUZZ_RSS_MB:-512}"
+if [[ "$sanitizer" == address ]]; then
+    rss_mb="${FUZZ_RSS_MB:-2048}"
+    malloc_mb=512
+else
+    rss_mb="${FUZZ_RSS_MB:-512}"
+    malloc_mb="$rss_mb"
+fi
 read -r -a extra <<<"${FUZZ_ARGS:-}"
 
 if ! cargo +nightly --version >/dev/null 2>&1; then
@@ -118,12 +124,13 @@ cd "$root" || exit 2
 status=0
 for t in "${targets[@]}"; do
     mkdir -p "$here/corpus/$t" "$here/artifacts/$t"
-    echo "== $t: ${seconds}s (timeout ${timeout_s}s/input, rss limit ${rss_mb} MB, sanitizer $sanitizer)" >&2
+    echo "== $t: ${seconds}s (timeout ${timeout_s}s/input, rss limit ${rss_mb} MB, malloc limit ${malloc_mb} MB, sanitizer $sanitizer)" >&2
     cargo +nightly fuzz run --sanitizer "$sanitizer" "$t" \
         "$here/corpus/$t" "$seeds/$t" -- \
         -max_total_time="$seconds" \
         -timeout="$timeout_s" \
         -rss_limit_mb="$rss_mb" \
+        -malloc_limit_mb="$malloc_mb" \
         -dict="$here/experiment.dict" \
         -print_final_stats=1 \
         "${extra[@]}"

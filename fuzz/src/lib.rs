@@ -49,7 +49,9 @@ const VARS: &[(&str, &str)] = &[
 
 impl Env for FixedEnv {
     fn var(&self, key: &str) -> Option<String> {
-        VARS.iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_string())
+        VARS.iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_string())
     }
 }
 
@@ -121,19 +123,28 @@ fn check_load_error(e: &LoadError, format: Format) {
     let shown = e.to_string();
     std::hint::black_box(format!("{e:?}"));
     match e {
-        LoadError::Syntax { origin, message, location } => {
+        LoadError::Syntax {
+            origin,
+            message,
+            location,
+        } => {
             assert_eq!(origin, ORIGIN);
             let prefix = match format {
                 Format::Json => "Failed parsing JSON experiment: ",
                 Format::Yaml => "Failed parsing YAML experiment: ",
             };
-            assert!(message.starts_with(prefix), "load error without the reference's prefix: {message:?}");
+            assert!(
+                message.starts_with(prefix),
+                "load error without the reference's prefix: {message:?}"
+            );
             assert!(shown.starts_with(ORIGIN), "{shown:?}");
             if let Some(l) = location {
                 assert!(l.line >= 1 && l.column >= 1, "load error at {l:?}: {shown}");
             }
         }
-        other => panic!("Document::parse failed with something else than a syntax error: {other:?}"),
+        other => {
+            panic!("Document::parse failed with something else than a syntax error: {other:?}")
+        }
     }
 }
 
@@ -163,24 +174,15 @@ fn render(doc: &Document, label: &str, d: &Diagnostic, out: &mut String) {
 /// end.
 fn check_location(doc: &Document, path: &DocPath, l: Location) {
     assert!(l.line >= 1 && l.column >= 1, "{path} located at {l:?}");
-    let line = match doc.source_line(l.line) {
-        Some(line) => line,
-        // a known bug, tolerated on request so that a run can look past it
-        None if lenient_eof() && l.column == 1 && doc.source_line(l.line - 1).is_some() => return,
-        None => panic!("{path} located at {l:?}, past the last line of the source"),
-    };
+    let line = doc
+        .source_line(l.line)
+        .unwrap_or_else(|| panic!("{path} located at {l:?}, past the last line of the source"));
     let chars = line.chars().count();
-    assert!(l.column <= chars + 1, "{path} located at {l:?}, past the end of line {:?}", line);
-}
-
-/// `FUZZ_LENIENT_EOF=1`: a location at column 1 of the line just past the
-/// end of a source without a final line break is not a crash (the YAML
-/// loader gives it to an empty key written last, e.g. `? `; see
-/// `eof_empty_key_*` in crates/experiment/tests/fuzz_regressions.rs). Off
-/// by default: remove once that is fixed.
-fn lenient_eof() -> bool {
-    static L: OnceLock<bool> = OnceLock::new();
-    *L.get_or_init(|| std::env::var_os("FUZZ_LENIENT_EOF").is_some_and(|v| v == "1"))
+    assert!(
+        l.column <= chars + 1,
+        "{path} located at {l:?}, past the end of line {:?}",
+        line
+    );
 }
 
 /// Locates every path of the document (up to a bound), and one path that

@@ -120,6 +120,8 @@ pub struct Document {
     pub origin: String,
     text: String,
     spans: Option<yaml::Spans>,
+    lines: std::sync::OnceLock<text::Lines>,
+    json_index: std::sync::Arc<std::sync::Mutex<json::Index>>,
 }
 
 impl Document {
@@ -160,6 +162,8 @@ impl Document {
                     origin: origin.to_string(),
                     text: text.to_string(),
                     spans: None,
+                    lines: std::sync::OnceLock::new(),
+                    json_index: Default::default(),
                 })
             }
             Format::Yaml => {
@@ -171,6 +175,8 @@ impl Document {
                     origin: origin.to_string(),
                     text: text.to_string(),
                     spans: Some(spans),
+                    lines: std::sync::OnceLock::new(),
+                    json_index: Default::default(),
                 })
             }
         }
@@ -186,31 +192,36 @@ impl Document {
     pub fn locate(&self, path: &DocPath) -> Option<Location> {
         let found = match &self.spans {
             Some(spans) => spans.locate(&path.0),
-            None => json::locate(&self.text, &path.0),
+            None => {
+                let mut index = self.json_index.lock().unwrap_or_else(|e| e.into_inner());
+                json::locate(&self.text, &path.0, &mut index)
+                    .map(|offset| self.lines().location_at(&self.text, offset))
+            }
         }?;
         Some(self.within_source(found))
+    }
+
+    fn lines(&self) -> &text::Lines {
+        self.lines.get_or_init(|| text::Lines::new(&self.text))
     }
 
     /// A parser may place a node at the end of the stream, one line past the
     /// text (an empty key at the end of a file): point at the end of the last
     /// line instead, so every location exists in the source.
     fn within_source(&self, mut l: Location) -> Location {
-        if text::line(&self.text, l.line).is_none() {
+        let lines = self.lines();
+        if lines.line(&self.text, l.line).is_none() {
             let mut last = l.line;
-            while last > 1 && text::line(&self.text, last).is_none() {
+            while last > 1 && lines.line(&self.text, last).is_none() {
                 last -= 1;
             }
-            let width = text::line(&self.text, last)
-                .map(|t| t.chars().count())
-                .unwrap_or(0);
+            let width = lines.width(&self.text, last).unwrap_or(0);
             return Location {
                 line: last,
                 column: width + 1,
             };
         }
-        let width = text::line(&self.text, l.line)
-            .map(|t| t.chars().count())
-            .unwrap_or(0);
+        let width = lines.width(&self.text, l.line).unwrap_or(0);
         l.column = l.column.min(width + 1);
         l
     }
@@ -225,7 +236,7 @@ impl Document {
     /// The text of source line `line` (counted from 1), without its line
     /// break, for showing a diagnostic in context.
     pub fn source_line(&self, line: usize) -> Option<&str> {
-        text::line(&self.text, line)
+        self.lines().line(&self.text, line)
     }
 }
 

@@ -2,6 +2,8 @@
 //! small lazy scanner that finds where a path sits in the source.
 
 use super::text;
+use std::collections::HashMap;
+
 use crate::{Location, PathSeg, Value};
 
 /// Parses `text`; an error comes with a message and its place.
@@ -63,38 +65,60 @@ fn non_finite_at(text: &str, offset: usize) -> Option<&'static str> {
     }
 }
 
-/// Where `path` is written in `text` (valid JSON): see
+/// What one scan of a container found, kept so that thousands of
+/// diagnostics do not each rescan the document from its start.
+#[derive(Debug, Default)]
+pub(super) struct Index {
+    /// Array start offset → offset of each element.
+    arrays: HashMap<usize, Vec<usize>>,
+    /// Object start offset → key → (key offset, value offset); the last
+    /// duplicate wins, as when parsing.
+    objects: HashMap<usize, HashMap<String, (usize, usize)>>,
+}
+
+/// Where `path` is written in `text` (valid JSON), as a byte offset: see
 /// [`Document::locate`](crate::Document::locate) for what is pointed at.
-pub(super) fn locate(text: &str, path: &[PathSeg]) -> Option<Location> {
-    let mut s = Scanner {
-        b: text.as_bytes(),
-        pos: 0,
-    };
+pub(super) fn locate(text: &str, path: &[PathSeg], index: &mut Index) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut s = Scanner { b, pos: 0 };
     s.skip_ws();
-    if s.pos >= s.b.len() {
+    if s.pos >= b.len() {
         return None;
     }
     let mut found = s.pos;
     for seg in path {
+        let at = s.pos;
         match (seg, s.peek()) {
-            (PathSeg::Key(k), Some(b'{')) => match s.find_member(k) {
-                Some((key_at, value_at)) => {
-                    found = key_at;
-                    s.pos = value_at;
+            (PathSeg::Key(k), Some(b'{')) => {
+                let members = index
+                    .objects
+                    .entry(at)
+                    .or_insert_with(|| Scanner { b, pos: at }.members());
+                match members.get(k) {
+                    Some(&(key_at, value_at)) => {
+                        found = key_at;
+                        s.pos = value_at;
+                    }
+                    None => break,
                 }
-                None => break,
-            },
-            (PathSeg::Index(i), Some(b'[')) => match s.find_element(*i) {
-                Some(at) => {
-                    found = at;
-                    s.pos = at;
+            }
+            (PathSeg::Index(i), Some(b'[')) => {
+                let elements = index
+                    .arrays
+                    .entry(at)
+                    .or_insert_with(|| Scanner { b, pos: at }.elements());
+                match elements.get(*i) {
+                    Some(&element_at) => {
+                        found = element_at;
+                        s.pos = element_at;
+                    }
+                    None => break,
                 }
-                None => break,
-            },
+            }
             _ => break,
         }
     }
-    Some(text::location_at(text, found))
+    Some(found)
 }
 
 /// A forgiving scanner over JSON text: it never fails, it stops.
@@ -114,27 +138,26 @@ impl Scanner<'_> {
         }
     }
 
-    /// At `{`: the offsets of the last member named `key` and of its value.
-    fn find_member(&mut self, key: &str) -> Option<(usize, usize)> {
+    /// At `{`: every member's key offset and value offset, by name.
+    fn members(&mut self) -> HashMap<String, (usize, usize)> {
+        let mut found = HashMap::new();
         self.pos += 1; // '{'
-        let mut found = None;
         loop {
             self.skip_ws();
             if self.peek() != Some(b'"') {
-                return found; // '}' or end
+                return found;
             }
             let key_at = self.pos;
-            let name = self.string()?;
+            let Some(name) = self.string() else {
+                return found;
+            };
             self.skip_ws();
             if self.peek() != Some(b':') {
                 return found;
             }
             self.pos += 1;
             self.skip_ws();
-            let value_at = self.pos;
-            if name == key {
-                found = Some((key_at, value_at));
-            }
+            found.insert(name, (key_at, self.pos));
             self.skip_value();
             self.skip_ws();
             if self.peek() == Some(b',') {
@@ -145,29 +168,26 @@ impl Scanner<'_> {
         }
     }
 
-    /// At `[`: the offset of element `index`.
-    fn find_element(&mut self, index: usize) -> Option<usize> {
+    /// At `[`: every element's offset.
+    fn elements(&mut self) -> Vec<usize> {
+        let mut found = Vec::new();
         self.pos += 1; // '['
         self.skip_ws();
         if self.peek() == Some(b']') {
-            return None;
+            return found;
         }
-        let mut i = 0;
         loop {
             self.skip_ws();
             if self.pos >= self.b.len() {
-                return None;
+                return found;
             }
-            if i == index {
-                return Some(self.pos);
-            }
+            found.push(self.pos);
             self.skip_value();
             self.skip_ws();
             if self.peek() == Some(b',') {
                 self.pos += 1;
-                i += 1;
             } else {
-                return None;
+                return found;
             }
         }
     }
@@ -281,7 +301,7 @@ mod tests {
     use crate::DocPath;
 
     fn loc(text: &str, path: &DocPath) -> (usize, usize) {
-        let l = locate(text, &path.0).unwrap();
+        let l = text::location_at(text, locate(text, &path.0, &mut Index::default()).unwrap());
         (l.line, l.column)
     }
 
@@ -321,8 +341,16 @@ mod tests {
         for t in [
             "", "{", "[", "{\"a", "{\"a\":", "[1,", "\"\\u12", "{\"a\\", "[[[[", "}}}",
         ] {
-            let _ = locate(t, &DocPath::root().key("a").index(3).key("a").0);
-            let _ = locate(t, &DocPath::root().index(0).index(3).0);
+            let _ = locate(
+                t,
+                &DocPath::root().key("a").index(3).key("a").0,
+                &mut Index::default(),
+            );
+            let _ = locate(
+                t,
+                &DocPath::root().index(0).index(3).0,
+                &mut Index::default(),
+            );
         }
     }
 }

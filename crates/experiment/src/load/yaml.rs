@@ -66,6 +66,13 @@ type Error = (String, Option<Location>);
 pub(crate) struct Spans {
     nodes: Vec<SpanNode>,
     root: usize,
+    /// For large mappings, key → pair, built on first need: locating
+    /// thousands of diagnostics must not search every key each time.
+    keys: std::sync::Arc<
+        std::sync::Mutex<
+            std::collections::HashMap<usize, std::collections::HashMap<String, usize>>,
+        >,
+    >,
 }
 
 #[derive(Debug, Clone)]
@@ -88,12 +95,27 @@ impl SpanNode {
 impl Spans {
     /// See [`Document::locate`](crate::Document::locate).
     pub(crate) fn locate(&self, path: &[PathSeg]) -> Option<Location> {
+        let mut current_id = self.root;
         let mut current = self.nodes.get(self.root)?;
         let mut found = current.location();
         for seg in path {
             let next = match (seg, current) {
                 (PathSeg::Key(k), SpanNode::Map(_, pairs)) => {
-                    match pairs.iter().rev().find(|p| p.0 == *k) {
+                    let pair = if pairs.len() > 16 {
+                        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+                        let index = keys.entry(current_id).or_insert_with(|| {
+                            // Later pairs overwrite earlier ones: the last of equal keys counts.
+                            pairs
+                                .iter()
+                                .enumerate()
+                                .map(|(i, p)| (p.0.clone(), i))
+                                .collect()
+                        });
+                        index.get(k).map(|i| &pairs[*i])
+                    } else {
+                        pairs.iter().rev().find(|p| p.0 == *k)
+                    };
+                    match pair {
                         Some((_, key_at, child)) => {
                             found = *key_at;
                             *child
@@ -115,7 +137,10 @@ impl Spans {
                 _ => break,
             };
             match self.nodes.get(next) {
-                Some(n) => current = n,
+                Some(n) => {
+                    current = n;
+                    current_id = next;
+                }
                 None => break,
             }
         }
@@ -178,6 +203,7 @@ fn construct(graph: &Graph<'_>) -> Result<(Value, Spans), Error> {
                 Spans {
                     nodes: b.spans,
                     root: 0,
+                    keys: Default::default(),
                 },
             ))
         }
@@ -188,6 +214,7 @@ fn construct(graph: &Graph<'_>) -> Result<(Value, Spans), Error> {
                 Spans {
                     nodes: b.spans,
                     root: built.span,
+                    keys: Default::default(),
                 },
             ))
         }
