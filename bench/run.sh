@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark of `chaos` against the Python Chaos Toolkit.
 #
-#   bench/run.sh            # full run (about 1-5 minutes, depending on load)
+#   bench/run.sh            # full run (about 2-6 minutes, depending on load)
 #   bench/run.sh --quick    # fewer repetitions
 #   bench/run.sh --out FILE # where to write the Markdown report
 #                           # (default bench/results/latest.md)
@@ -12,6 +12,8 @@
 # PYTHON (interpreter for the venv and the script; default python3),
 # BENCH_SKIP_BUILD=1 (use target/release/chaos as it is), BENCH_NICE (see
 # bench.py --help: e.g. -10 to shield the measurements on a busy machine).
+# bench.py options pass through: --quick, --out FILE, --no-http, --no-python,
+# --keep.
 #
 # This is a benchmark, not a test: it prints figures and PASS/FAIL against the
 # project's targets, and exits 0 whatever they are (non-zero only if it could
@@ -76,4 +78,7 @@ else
     say "reusing the reference's venv in $venv"
 fi
 
-exec "$PYTHON" "$here/bench.py" --chaos "$chaos" --ctk "$venv/bin/chaos" "$@"
+# python activities: `chaos run --python` gets the venv's own interpreter, so
+# both tools import the same Python (bench.py checks it).
+exec "$PYTHON" "$here/bench.py" --chaos "$chaos" --ctk "$venv/bin/chaos" \
+    --ref-python "$venv/bin/python" "$@"
