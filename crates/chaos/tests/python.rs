@@ -50,6 +50,15 @@ fn chaos_py(dir: &std::path::Path) -> std::process::Command {
     c
 }
 
+/// Writes module `module` with `source`, and `e.json` whose method calls its
+/// `func` once.
+fn one_function_experiment(dir: &std::path::Path, module: &str, source: &str, func: &str) {
+    std::fs::write(dir.join(format!("{module}.py")), source).unwrap();
+    let exp = json!({"title": "t", "description": "d", "method": [
+        {"type": "action", "name": func, "provider": {"type": "python", "module": module, "func": func}}]});
+    common::write_experiment(dir, "e.json", &exp);
+}
+
 fn journal(dir: &std::path::Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("journal.json")).unwrap()).unwrap()
 }
@@ -152,14 +161,12 @@ fn a_missing_module_names_the_interpreter_and_the_fix() {
 #[test]
 fn an_import_error_inside_a_module_is_shown_as_it_is() {
     let dir = setup();
-    std::fs::write(
-        dir.path().join("brokenext.py"),
+    one_function_experiment(
+        dir.path(),
+        "brokenext",
         "import definitely_missing_dependency\n\ndef f():\n    return 1\n",
-    )
-    .unwrap();
-    let exp = json!({"title": "t", "description": "d", "method": [
-        {"type": "action", "name": "broken", "provider": {"type": "python", "module": "brokenext", "func": "f"}}]});
-    common::write_experiment(dir.path(), "e.json", &exp);
+        "f",
+    );
     let out = chaos_py(dir.path())
         .args(["validate", "e.json"])
         .output()
@@ -465,14 +472,12 @@ fn validate_control_decides_and_a_missing_control_module_only_warns() {
 #[test]
 fn return_values_json_cannot_hold_are_written_safely() {
     let dir = setup();
-    std::fs::write(
-        dir.path().join("oddvalues.py"),
+    one_function_experiment(
+        dir.path(),
+        "oddvalues",
         "import datetime, decimal\n\ndef odd():\n    return {'when': datetime.date(2024, 1, 2), 'amount': decimal.Decimal('1.50'), 'tags': {'a'}, 'pair': (1, 2), 'nan': float('nan')}\n",
-    )
-    .unwrap();
-    let exp = json!({"title": "t", "description": "d", "method": [
-        {"type": "action", "name": "odd", "provider": {"type": "python", "module": "oddvalues", "func": "odd"}}]});
-    common::write_experiment(dir.path(), "e.json", &exp);
+        "odd",
+    );
     let out = chaos_py(dir.path())
         .args(["run", "e.json"])
         .output()
