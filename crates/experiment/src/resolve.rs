@@ -209,18 +209,28 @@ pub fn load_configuration(
     Ok(conf)
 }
 
+/// The block to check, or the problems to report instead (none when the
+/// block is absent, one when it is not a mapping).
+fn block_for_problems<'a>(
+    declared: Option<&'a Value>,
+    what: &str,
+) -> Result<&'a Map<String, Value>, Vec<ResolveProblem>> {
+    match block(declared, what) {
+        Ok(Some(m)) => Ok(m),
+        Ok(None) => Err(Vec::new()),
+        Err(error) => Err(vec![ResolveProblem {
+            path: DocPath::root(),
+            error,
+        }]),
+    }
+}
+
 /// Every problem [`load_configuration`] (without vars) would meet, each at
 /// its place relative to the block.
 pub fn configuration_problems(declared: Option<&Value>, env: &dyn Env) -> Vec<ResolveProblem> {
-    let declared = match block(declared, "the configuration") {
-        Ok(Some(m)) => m,
-        Ok(None) => return Vec::new(),
-        Err(error) => {
-            return vec![ResolveProblem {
-                path: DocPath::root(),
-                error,
-            }]
-        }
+    let declared = match block_for_problems(declared, "the configuration") {
+        Ok(m) => m,
+        Err(problems) => return problems,
     };
     let mut out = Vec::new();
     for (key, value) in declared {
@@ -323,15 +333,9 @@ pub fn load_secrets(
 /// Every problem [`load_secrets`] (without vars) would meet, each at its
 /// place relative to the block.
 pub fn secrets_problems(declared: Option<&Value>, env: &dyn Env) -> Vec<ResolveProblem> {
-    let declared = match block(declared, "the secrets") {
-        Ok(Some(m)) => m,
-        Ok(None) => return Vec::new(),
-        Err(error) => {
-            return vec![ResolveProblem {
-                path: DocPath::root(),
-                error,
-            }]
-        }
+    let declared = match block_for_problems(declared, "the secrets") {
+        Ok(m) => m,
+        Err(problems) => return problems,
     };
     let mut out = Vec::new();
     let _ = secrets_level(
