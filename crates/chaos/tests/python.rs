@@ -27,6 +27,10 @@ def hang(marker):
 def pid():
     return os.getpid()
 
+def slow_echo(value, seconds):
+    time.sleep(seconds)
+    return value
+
 def touch(path):
     open(path, "a").close()
     return path
@@ -155,6 +159,113 @@ fn a_missing_module_names_the_interpreter_and_the_fix() {
     assert!(
         stderr.contains("python"),
         "the interpreter is named: {stderr}"
+    );
+}
+
+#[test]
+fn every_python_activity_is_checked_and_errors_come_in_document_order() {
+    let dir = setup();
+    let exp = json!({"title": "t", "description": "d", "method": [
+        python_activity("fine", "greet", json!({"greeting": "hi"})),
+        {"type": "action", "name": "nomod", "provider": {"type": "python", "module": "no_such_module_xyz", "func": "f"}},
+        {"type": "action", "name": "noprog", "provider": {"type": "process", "path": "no-such-program-xyz"}},
+        python_activity("extra", "greet", json!({"greeting": "hi", "colour": "red"})),
+        python_activity("nofunc", "no_such_function", json!({}))
+    ]});
+    common::write_experiment(dir.path(), "e.json", &exp);
+    let out = chaos_py(dir.path())
+        .args(["validate", "e.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = common::stderr(&out);
+    let places = [
+        "method[1].provider.module",
+        "method[2].provider.path",
+        "method[3].provider.arguments",
+        "method[4].provider.module",
+    ];
+    let found: Vec<usize> = places
+        .iter()
+        .map(|p| {
+            stderr
+                .find(p)
+                .unwrap_or_else(|| panic!("{p} is reported: {stderr}"))
+        })
+        .collect();
+    assert!(
+        found.windows(2).all(|w| w[0] < w[1]),
+        "in document order: {stderr}"
+    );
+    assert!(
+        stderr.contains("argument 'colour' is not part of the function signature"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("does not expose a function called 'no_such_function'"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("method[0]"),
+        "the valid activity passes: {stderr}"
+    );
+}
+
+#[test]
+fn background_python_activities_are_in_flight_together_and_each_gets_its_own_answer() {
+    let dir = setup();
+    let mut method: Vec<Value> = (0..4)
+        .map(|i| {
+            let mut a = python_activity(
+                &format!("bg{i}"),
+                "slow_echo",
+                json!({"value": format!("answer {i}"), "seconds": 0.6 - 0.1 * i as f64}),
+            );
+            a["background"] = json!(true);
+            a
+        })
+        .collect();
+    method.push(python_activity(
+        "fg",
+        "slow_echo",
+        json!({"value": "front", "seconds": 0.05}),
+    ));
+    let exp = json!({"title": "t", "description": "d", "method": method});
+    common::write_experiment(dir.path(), "e.json", &exp);
+    let started = Instant::now();
+    let out = chaos_py(dir.path())
+        .args(["run", "--journal-path", "journal.json", "e.json"])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let j = journal(dir.path());
+    let mut outputs: Vec<(String, Value)> = j["run"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["activity"]["name"].as_str().unwrap().to_string(),
+                r["output"].clone(),
+            )
+        })
+        .collect();
+    outputs.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        outputs,
+        vec![
+            ("bg0".into(), json!("answer 0")),
+            ("bg1".into(), json!("answer 1")),
+            ("bg2".into(), json!("answer 2")),
+            ("bg3".into(), json!("answer 3")),
+            ("fg".into(), json!("front")),
+        ]
+    );
+    // One after the other they would take 1.85 s; together, the longest.
+    assert!(
+        took < Duration::from_millis(1500),
+        "ran concurrently: {took:?}"
     );
 }
 

@@ -17,7 +17,7 @@ pub mod python;
 
 use std::sync::Arc;
 
-use chaos_experiment::{ProviderCheck, ProviderIssue};
+use chaos_experiment::{ProviderCheck, ProviderIssue, ProviderItem};
 use chaos_pyvalue::{Map, Value};
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
@@ -120,6 +120,16 @@ pub trait Driver: Send + Sync {
         kind: &str,
     ) -> Vec<ProviderIssue>;
 
+    /// Checks many provider blocks of this driver's type, in order
+    /// (`(provider, activity name, kind)`). Drivers that consult another
+    /// process override it to do so once.
+    fn check_many(&self, items: &[(&Map<String, Value>, &str, &str)]) -> Vec<Vec<ProviderIssue>> {
+        items
+            .iter()
+            .map(|(provider, name, kind)| self.check(provider, name, kind))
+            .collect()
+    }
+
     /// Executes the provider.
     fn execute<'a>(&'a self, call: Call<'a>) -> BoxFuture<'a, Result<Value, ActivityError>>;
 }
@@ -182,6 +192,25 @@ impl ProviderCheck for Registry {
             Some(d) => d.check(provider, activity_name, kind),
             None => Vec::new(),
         }
+    }
+
+    fn check_all(&self, items: &[ProviderItem<'_>]) -> Vec<Vec<ProviderIssue>> {
+        let mut answers = vec![Vec::new(); items.len()];
+        for driver in &self.drivers {
+            let (at, mine): (Vec<usize>, Vec<_>) = items
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| i.provider_type == driver.provider_type())
+                .map(|(n, i)| (n, (i.provider, i.activity_name, i.kind)))
+                .unzip();
+            if mine.is_empty() {
+                continue;
+            }
+            for (n, issues) in at.into_iter().zip(driver.check_many(&mine)) {
+                answers[n] = issues;
+            }
+        }
+        answers
     }
 
     fn check_control(

@@ -92,6 +92,17 @@ struct Ctx {
 }
 
 impl Ctx {
+    /// The values experiment-, method- and rollback-level hooks receive: the
+    /// experiment as `context`. Empty when no control is declared, sparing
+    /// a copy of the whole experiment at each level of every run.
+    fn experiment_context(&self) -> Map<String, Value> {
+        let mut values = Map::new();
+        if !(self.globals.is_empty() && self.top.is_empty()) {
+            values.insert("context".into(), Value::Object(self.experiment.clone()));
+        }
+        values
+    }
+
     fn state(&self) -> std::sync::MutexGuard<'_, JournalState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -289,11 +300,16 @@ pub async fn run(
     j.insert("node".into(), Value::from(journal::node()));
     // The reference's journal holds the experiment by reference: method
     // entries added by controls while it ran show in it.
-    let live_method = ctx
-        .live_method
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
+    let live_method = {
+        let mut live = ctx.live_method.lock().unwrap_or_else(|e| e.into_inner());
+        if ctx.globals.is_empty() && ctx.top.is_empty() {
+            // Nothing plays from it any more, and no after-experiment hook
+            // will read it: take it rather than copy it.
+            std::mem::take(&mut *live)
+        } else {
+            live.clone()
+        }
+    };
     if snapshot
         .get("method")
         .and_then(Value::as_array)
@@ -367,8 +383,7 @@ async fn main_block(
     continuous_stop: &CancellationToken,
     continuous: &mut Option<tokio::task::JoinHandle<()>>,
 ) -> Result<(), Halt> {
-    let mut values = Map::new();
-    values.insert("context".into(), Value::Object(ctx.experiment.clone()));
+    let mut values = ctx.experiment_context();
     hooks(ctx, Level::Experiment, true, &ctx.top, &mut values).await?;
     let strategy = ctx.settings.hypothesis;
     if with_ssh && strategy.before() {
@@ -927,8 +942,7 @@ async fn method(ctx: &Arc<Ctx>) -> Result<bool, Halt> {
         .unwrap_or_else(|e| e.into_inner())
         .len();
     ctx.observer.on(&Event::MethodStarted { count });
-    let mut values = Map::new();
-    values.insert("context".into(), Value::Object(ctx.experiment.clone()));
+    let mut values = ctx.experiment_context();
     hooks(ctx, Level::Method, true, &ctx.top, &mut values).await?;
     let (mut halt, _) = play(ctx, Elements::LiveMethod, Runs::Method, Phase::Method).await;
     if !matches!(halt, Some(Halt::Interrupted)) {
@@ -1117,8 +1131,7 @@ async fn rollbacks(ctx: &Arc<Ctx>) {
     ctx.observer.on(&Event::RollbacksStarted {
         count: elements.len(),
     });
-    let mut values = Map::new();
-    values.insert("context".into(), Value::Object(ctx.experiment.clone()));
+    let mut values = ctx.experiment_context();
     let (mut halt, mut started) =
         match hooks(ctx, Level::Rollback, true, &ctx.top, &mut values).await {
             Ok(()) => {

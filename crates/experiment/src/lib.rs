@@ -141,6 +141,19 @@ impl Diagnostic {
     }
 }
 
+/// One provider block to check, for [`ProviderCheck::check_all`].
+#[derive(Debug, Clone, Copy)]
+pub struct ProviderItem<'a> {
+    /// The provider's `type`.
+    pub provider_type: &'a str,
+    /// The provider mapping.
+    pub provider: &'a Map<String, Value>,
+    /// The name of the activity it belongs to.
+    pub activity_name: &'a str,
+    /// `probe` or `action`.
+    pub kind: &'a str,
+}
+
 /// A problem found by a [`ProviderCheck`], relative to the provider mapping.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProviderIssue {
@@ -166,6 +179,17 @@ pub trait ProviderCheck {
         activity_name: &str,
         kind: &str,
     ) -> Vec<ProviderIssue>;
+
+    /// Checks many provider blocks, answering in the same order. Validation
+    /// gathers every activity's provider and asks once: a driver that must
+    /// consult another process (the Python worker) does it in one round
+    /// trip instead of one per activity.
+    fn check_all(&self, items: &[ProviderItem<'_>]) -> Vec<Vec<ProviderIssue>> {
+        items
+            .iter()
+            .map(|i| self.check(i.provider_type, i.provider, i.activity_name, i.kind))
+            .collect()
+    }
 
     /// Checks a `python` control (its whole declaration): errors (such as
     /// those its module's `validate_control` raises) and warnings (a module

@@ -26,7 +26,7 @@ use chaos_pyvalue::{py_eq, py_str, py_truthy};
 pub use pyre::{PyReError, PyReErrorKind};
 
 use crate::resolve::{self, Env, ResolveError};
-use crate::{Diagnostic, DocPath, Document, Map, ProviderCheck, Value};
+use crate::{Diagnostic, DocPath, Document, Map, ProviderCheck, ProviderItem, Value};
 
 /// The outcome of validating a document.
 #[derive(Debug, Clone, Default)]
@@ -92,8 +92,10 @@ pub fn validate(doc: &Document, providers: &dyn ProviderCheck, env: &dyn Env) ->
         env,
         known,
         v: Validation::default(),
+        deferred: Vec::new(),
     };
     cx.experiment(&doc.value);
+    cx.check_providers();
     let mut v = cx.v;
     doc.locate_all(&mut v.errors);
     doc.locate_all(&mut v.warnings);
@@ -160,9 +162,49 @@ struct Cx<'a> {
     env: &'a dyn Env,
     known: Vec<String>,
     v: Validation,
+    /// Provider blocks to hand to the drivers all at once, at the end.
+    deferred: Vec<DeferredCheck>,
+}
+
+/// A provider block waiting for its driver's checks; its issues go where
+/// they would have been reported had it been checked on the spot.
+struct DeferredCheck {
+    errors_at: usize,
+    path: DocPath,
+    provider_type: String,
+    provider: Map<String, Value>,
+    activity_name: String,
+    kind: &'static str,
 }
 
 impl Cx<'_> {
+    fn check_providers(&mut self) {
+        let deferred = std::mem::take(&mut self.deferred);
+        if deferred.is_empty() {
+            return;
+        }
+        let items: Vec<ProviderItem<'_>> = deferred
+            .iter()
+            .map(|d| ProviderItem {
+                provider_type: &d.provider_type,
+                provider: &d.provider,
+                activity_name: &d.activity_name,
+                kind: d.kind,
+            })
+            .collect();
+        let answers = self.providers.check_all(&items);
+        // From the last to the first, so each recorded position still holds.
+        for (d, issues) in deferred.iter().zip(answers).rev() {
+            let base = d.path.key("provider");
+            let found = issues.into_iter().map(|issue| {
+                let mut e = Diagnostic::new(base.join(&issue.at), issue.message);
+                e.hint = issue.hint;
+                e
+            });
+            self.v.errors.splice(d.errors_at..d.errors_at, found);
+        }
+    }
+
     fn error(&mut self, path: DocPath, message: impl Into<String>, hint: Option<String>) {
         let mut d = Diagnostic::new(path, message);
         d.hint = hint;
@@ -709,12 +751,14 @@ impl Cx<'_> {
         }
 
         if let (Some(kind), Some(name), Some((ptype, pmap))) = (kind, name, provider) {
-            let name = show(name);
-            let issues = self.providers.check(ptype, pmap, &name, kind);
-            let base = path.key("provider");
-            for issue in issues {
-                self.error(base.join(&issue.at), issue.message, issue.hint);
-            }
+            self.deferred.push(DeferredCheck {
+                errors_at: self.v.errors.len(),
+                path: path.clone(),
+                provider_type: ptype.to_string(),
+                provider: pmap.clone(),
+                activity_name: show(name),
+                kind: if kind == "probe" { "probe" } else { "action" },
+            });
         }
         self.v.errors.len() == errors_before
     }

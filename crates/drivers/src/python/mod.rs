@@ -65,6 +65,27 @@ impl PythonDriver {
     }
 }
 
+/// The issues in the worker's answer about one python activity.
+fn validation_issues(answer: &Value, module: &str) -> Vec<ProviderIssue> {
+    if let Some(message) = answer.get("invalid") {
+        let hint = answer.get("hint").map(py_str);
+        let at: &[&str] = if py_str(message).contains("argument") {
+            &["arguments"]
+        } else {
+            &["module"]
+        };
+        return vec![issue(at, py_str(message), hint.as_deref())];
+    }
+    match answer.get("error") {
+        Some(e) => vec![issue(
+            &[],
+            format!("cannot check Python module '{module}': {}", py_str(e)),
+            None,
+        )],
+        None => Vec::new(),
+    }
+}
+
 fn text(provider: &Map<String, Value>, key: &str) -> Option<String> {
     provider.get(key).filter(|v| py_truthy(v)).map(py_str)
 }
@@ -80,77 +101,97 @@ impl Driver for PythonDriver {
         activity_name: &str,
         kind: &str,
     ) -> Vec<ProviderIssue> {
-        let Some(module) = text(provider, "module") else {
-            return vec![issue(
-                &["module"],
-                "a Python activity must have a module path",
-                Some("set `module` to a dotted module name, e.g. \"os.path\""),
-            )];
-        };
-        let Some(func) = text(provider, "func") else {
-            return vec![issue(
-                &["func"],
-                "a Python activity must have a function name",
-                Some("set `func` to the function to call"),
-            )];
+        self.check_many(&[(provider, activity_name, kind)])
+            .pop()
+            .unwrap_or_default()
+    }
+
+    /// Every python activity of an experiment is checked in one request:
+    /// the worker imports and inspects in one go, with no round trip per
+    /// activity.
+    fn check_many(&self, items: &[(&Map<String, Value>, &str, &str)]) -> Vec<Vec<ProviderIssue>> {
+        let mut answers = vec![Vec::new(); items.len()];
+        let mut asked = Vec::new();
+        let mut requests = Vec::new();
+        for (n, (provider, activity_name, kind)) in items.iter().enumerate() {
+            let Some(module) = text(provider, "module") else {
+                answers[n] = vec![issue(
+                    &["module"],
+                    "a Python activity must have a module path",
+                    Some("set `module` to a dotted module name, e.g. \"os.path\""),
+                )];
+                continue;
+            };
+            let Some(func) = text(provider, "func") else {
+                answers[n] = vec![issue(
+                    &["func"],
+                    "a Python activity must have a function name",
+                    Some("set `func` to the function to call"),
+                )];
+                continue;
+            };
+            let mut request = Map::new();
+            request.insert("module".into(), Value::from(module.clone()));
+            request.insert("func".into(), Value::from(func));
+            request.insert("name".into(), Value::from(*activity_name));
+            request.insert("type".into(), Value::from(*kind));
+            request.insert(
+                "arguments".into(),
+                provider
+                    .get("arguments")
+                    .cloned()
+                    .filter(Value::is_object)
+                    .unwrap_or_default(),
+            );
+            requests.push(Value::Object(request));
+            asked.push((n, module, *activity_name));
+        }
+        if asked.is_empty() {
+            return answers;
+        }
+        let cannot_check = |answers: &mut Vec<Vec<ProviderIssue>>, e: &str| {
+            for (n, module, activity_name) in &asked {
+                answers[*n] = vec![issue(
+                    &[],
+                    format!(
+                        "cannot check Python module '{module}' in activity '{activity_name}': {e}"
+                    ),
+                    None,
+                )];
+            }
         };
         let worker = match self.worker() {
             Ok(w) => w,
             Err(e) => {
-                return vec![issue(
-                    &[],
-                    format!(
-                        "cannot check Python module '{module}' in activity '{activity_name}': {e}"
-                    ),
-                    None,
-                )]
+                cannot_check(&mut answers, &e);
+                return answers;
             }
         };
         let mut request = Map::new();
-        request.insert("op".into(), Value::from("validate"));
-        request.insert("module".into(), Value::from(module.clone()));
-        request.insert("func".into(), Value::from(func));
-        request.insert("name".into(), Value::from(activity_name));
-        request.insert("type".into(), Value::from(kind));
-        request.insert(
-            "arguments".into(),
-            provider
-                .get("arguments")
-                .cloned()
-                .filter(Value::is_object)
-                .unwrap_or_default(),
-        );
-        match worker.request_blocking(request) {
-            Ok(answer) => match answer.get("invalid") {
-                Some(message) => {
-                    let hint = answer.get("hint").map(py_str);
-                    let at: &[&str] = if py_str(message).contains("argument") {
-                        &["arguments"]
-                    } else {
-                        &["module"]
-                    };
-                    vec![issue(at, py_str(message), hint.as_deref())]
+        request.insert("op".into(), Value::from("validate_many"));
+        request.insert("items".into(), Value::Array(requests));
+        let replies = match worker.request_blocking(request) {
+            Ok(answer) => match answer.get("ok") {
+                Some(Value::Array(replies)) if replies.len() == asked.len() => replies.clone(),
+                _ => {
+                    let e = answer
+                        .get("error")
+                        .map(py_str)
+                        .unwrap_or_else(|| "the Python worker gave no answer".into());
+                    cannot_check(&mut answers, &e);
+                    return answers;
                 }
-                None => match answer.get("error") {
-                    Some(e) => vec![issue(
-                        &[],
-                        format!("cannot check Python module '{module}': {}", py_str(e)),
-                        None,
-                    )],
-                    None => Vec::new(),
-                },
             },
             Err(e) => {
                 self.discard(&worker);
-                vec![issue(
-                    &[],
-                    format!(
-                        "cannot check Python module '{module}' in activity '{activity_name}': {e}"
-                    ),
-                    None,
-                )]
+                cannot_check(&mut answers, &e);
+                return answers;
             }
+        };
+        for ((n, module, _), reply) in asked.iter().zip(replies) {
+            answers[*n] = validation_issues(&reply, module);
         }
+        answers
     }
 
     fn execute<'a>(&'a self, call: Call<'a>) -> BoxFuture<'a, Result<Value, ActivityError>> {
@@ -191,24 +232,23 @@ impl Driver for PythonDriver {
             }
 
             let worker = self.worker().map_err(ActivityError::aborted)?;
-            let rx = match worker.send(request) {
-                Ok(rx) => rx,
+            let mut reply = match worker.send(request) {
+                Ok(reply) => reply,
                 Err(e) => {
                     self.discard(&worker);
                     return Err(ActivityError::aborted(e));
                 }
             };
-            let mut rx = rx;
             let answer = tokio::select! {
-                answer = &mut rx => answer,
+                answer = reply.recv() => answer,
                 _ = call.cancel.cancelled() => {
                     // Tell the worker first: a call on its main thread stops
                     // with KeyboardInterrupt and the worker lives on. A call
                     // on another thread cannot be stopped from outside: then
                     // the worker is killed, and the rollbacks get a fresh one.
                     if call.exclusive && worker.interrupt() {
-                        let stopped = tokio::time::timeout(std::time::Duration::from_secs(2), &mut rx).await;
-                        if matches!(stopped, Ok(Ok(_))) && worker.alive() {
+                        let stopped = tokio::time::timeout(std::time::Duration::from_secs(2), reply.recv()).await;
+                        if matches!(stopped, Ok(Some(_))) && worker.alive() {
                             return Err(ActivityError::Cancelled);
                         }
                     }
@@ -218,8 +258,8 @@ impl Driver for PythonDriver {
                 }
             };
             let answer = match answer {
-                Ok(a) => a,
-                Err(_) => {
+                Some(a) => a,
+                None => {
                     let notice = worker.death_notice();
                     self.discard(&worker);
                     return Err(ActivityError::aborted(notice));
@@ -276,9 +316,9 @@ impl PythonDriver {
             Err(e) => return failure(e),
         };
         match worker.send(request) {
-            Ok(rx) => match rx.await {
-                Ok(answer) => answer,
-                Err(_) => {
+            Ok(mut reply) => match reply.recv().await {
+                Some(answer) => answer,
+                None => {
                     let notice = worker.death_notice();
                     self.discard(&worker);
                     failure(notice)

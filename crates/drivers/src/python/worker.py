@@ -116,6 +116,8 @@ class Worker:
                 self.pool.submit(self.answer, request, call)
         elif op == "validate":
             self.answer(request, validate)
+        elif op == "validate_many":
+            self.answer(request, validate_many)
         elif op == "control":
             self.answer(request, control)
         elif op == "validate_control":
@@ -254,6 +256,54 @@ def _pip_name(module):
     return module.split(".")[0].replace("_", "-")
 
 
+_MEMBERS = {}
+_SIGNATURES = {}
+
+
+def _members(name, mod):
+    """The functions a module exposes, as the reference looks them up;
+    getmembers sorts every attribute, so once per module."""
+    found = _MEMBERS.get(name)
+    if found is None or _MEMBERS_OF.get(name) is not mod:
+        found = dict(inspect.getmembers(mod, inspect.isfunction))
+        found.update(inspect.getmembers(mod, inspect.isbuiltin))
+        _MEMBERS[name] = found
+        _MEMBERS_OF[name] = mod
+    return found
+
+
+_MEMBERS_OF = {}
+
+
+def _signature(func):
+    try:
+        return _SIGNATURES[func]
+    except KeyError:
+        pass
+    except TypeError:  # unhashable callable
+        return _signature_of(func)
+    sig = _SIGNATURES[func] = _signature_of(func)
+    return sig
+
+
+def _signature_of(func):
+    try:
+        return inspect.signature(func)
+    except (TypeError, ValueError):
+        return None
+
+
+def validate_many(request):
+    """validate() for every python activity of an experiment, in order."""
+    answers = []
+    for item in request["items"]:
+        try:
+            answers.append(validate(item))
+        except Exception as x:  # one odd module must not hide the others
+            answers.append({"error": "".join(traceback.format_exception_only(type(x), x)).strip()})
+    return {"ok": answers}
+
+
 def validate(request):
     """validate_python_activity, with the real import error shown."""
     module, func, name = request["module"], request["func"], request["name"]
@@ -278,8 +328,7 @@ def validate(request):
             + "".join(traceback.format_exception_only(type(x), x)).strip(),
             "hint": "the module raised while being imported: fix the error above",
         }
-    candidates = dict(inspect.getmembers(mod, inspect.isfunction))
-    candidates.update(inspect.getmembers(mod, inspect.isbuiltin))
+    candidates = _members(module, mod)
     cb = candidates.get(func)
     if cb is None:
         exposed = sorted(n for n in candidates if not n.startswith("_"))[:12]
@@ -287,9 +336,8 @@ def validate(request):
             "invalid": f"The python module '{module}' does not expose a function called '{func}' in {request['type']} '{name}'",
             "hint": "functions it exposes include: " + ", ".join(exposed) if exposed else "it exposes no function",
         }
-    try:
-        sig = inspect.signature(cb)
-    except (TypeError, ValueError):
+    sig = _signature(cb)
+    if sig is None:
         return {"ok": True}
     args = dict(request.get("arguments") or {})
     if "secrets" in sig.parameters:
