@@ -33,8 +33,30 @@ impl Level {
 
 /// An append-only log file, or nothing.
 pub struct LogFile {
-    file: Option<Mutex<BufWriter<File>>>,
+    file: Option<Mutex<Writer>>,
     min: Level,
+}
+
+/// The file and the last timestamp written: records come by the thousand
+/// within a second, and asking for the local time zone each time cost more
+/// than the rest of a record.
+struct Writer {
+    out: BufWriter<File>,
+    second: u64,
+    stamp: String,
+}
+
+impl Writer {
+    fn refresh_stamp(&mut self) {
+        let second = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        if second != self.second || self.stamp.is_empty() {
+            self.second = second;
+            self.stamp = chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string();
+        }
+    }
 }
 
 impl LogFile {
@@ -61,7 +83,11 @@ impl LogFile {
             .open(path)
         {
             Ok(f) => LogFile {
-                file: Some(Mutex::new(BufWriter::new(f))),
+                file: Some(Mutex::new(Writer {
+                    out: BufWriter::new(f),
+                    second: 0,
+                    stamp: String::new(),
+                })),
                 min,
             },
             Err(e) => {
@@ -80,10 +106,11 @@ impl LogFile {
         if level < self.min {
             return;
         }
-        let now = chrono::Local::now().format("%Y-%m-%d %H:%M:%S");
         let message = message.replace('\n', "\n    ");
         let mut f = file.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = writeln!(f, "[{now} {}] {message}", level.name());
+        let w = &mut *f;
+        w.refresh_stamp();
+        let _ = writeln!(w.out, "[{} {}] {message}", w.stamp, level.name());
     }
 
     /// A debug record.
@@ -94,7 +121,7 @@ impl LogFile {
     /// Flushes buffered records.
     pub fn flush(&self) {
         if let Some(file) = &self.file {
-            let _ = file.lock().unwrap_or_else(|e| e.into_inner()).flush();
+            let _ = file.lock().unwrap_or_else(|e| e.into_inner()).out.flush();
         }
     }
 }
