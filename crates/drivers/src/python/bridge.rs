@@ -123,6 +123,7 @@ enum PipeEnd {
 
 impl AnswerPipe {
     const CHUNK: usize = 64 * 1024;
+    const SPIN: std::time::Duration = std::time::Duration::from_micros(50);
 
     /// Reads what is there, waiting through the runtime; false at the end.
     async fn fill(&mut self) -> bool {
@@ -138,6 +139,23 @@ impl AnswerPipe {
         let PipeEnd::Registered(pipe) = &self.pipe else {
             return false;
         };
+        // A trivial function answers within tens of microseconds. Going to
+        // sleep in epoll for that long costs a wake-up that, on the VMs we
+        // measured, is most of a call's round trip; polling the pipe for a
+        // short while first made a trivial call ~25 % cheaper end to end.
+        // Bounded: a slow function costs this much CPU once, then we sleep.
+        let spin_until = std::time::Instant::now() + Self::SPIN;
+        while std::time::Instant::now() < spin_until {
+            match nix::unistd::read(pipe.as_raw_fd(), &mut self.chunk) {
+                Ok(0) => return false,
+                Ok(n) => {
+                    self.buffer.extend_from_slice(&self.chunk[..n]);
+                    return true;
+                }
+                Err(nix::errno::Errno::EAGAIN | nix::errno::Errno::EINTR) => std::hint::spin_loop(),
+                Err(_) => return false,
+            }
+        }
         loop {
             if pipe.readable().await.is_err() {
                 return false;
