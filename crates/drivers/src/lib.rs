@@ -18,7 +18,7 @@ pub mod python;
 use std::sync::Arc;
 
 use chaos_experiment::{ProviderCheck, ProviderIssue, ProviderItem};
-use chaos_pyvalue::{Map, Value};
+use chaos_pyvalue::{py_str, Map, Value};
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
@@ -132,6 +132,41 @@ pub trait Driver: Send + Sync {
 
     /// Executes the provider.
     fn execute<'a>(&'a self, call: Call<'a>) -> BoxFuture<'a, Result<Value, ActivityError>>;
+
+    /// Python functions (`module`, `func`) this driver runs natively: a
+    /// `python` activity calling one of them is handed to this driver, with
+    /// its provider unchanged, unless the module is forced to Python.
+    fn python_functions(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
+
+/// Which driver runs a provider: its type's, or, for a `python` provider
+/// whose function has a native implementation, the native driver. The
+/// [`Registry`] is the one place that decides.
+#[derive(Clone, Default)]
+struct Routes {
+    native: std::collections::HashMap<(String, String), Arc<dyn Driver>>,
+    /// Modules (and their submodules) that always go through Python.
+    forced: Vec<String>,
+}
+
+impl Routes {
+    fn native_for(&self, provider: &Map<String, Value>) -> Option<&Arc<dyn Driver>> {
+        if self.native.is_empty() {
+            return None;
+        }
+        let module = provider.get("module").and_then(Value::as_str)?;
+        let func = provider.get("func").and_then(Value::as_str)?;
+        let forced = self
+            .forced
+            .iter()
+            .any(|m| module == m || module.starts_with(&format!("{m}.")));
+        if forced {
+            return None;
+        }
+        self.native.get(&(module.to_string(), func.to_string()))
+    }
 }
 
 /// The drivers of a run, looked up by provider type.
@@ -139,6 +174,7 @@ pub trait Driver: Send + Sync {
 pub struct Registry {
     drivers: Vec<Arc<dyn Driver>>,
     python: Arc<python::PythonDriver>,
+    routes: Routes,
 }
 
 impl Registry {
@@ -157,6 +193,48 @@ impl Registry {
                 python.clone(),
             ],
             python,
+            routes: Routes::default(),
+        }
+    }
+
+    /// Adds a driver (registration of the drivers that live in their own
+    /// crates); the Python functions it implements are routed to it.
+    pub fn with_driver(mut self, driver: Arc<dyn Driver>) -> Self {
+        for key in driver.python_functions() {
+            self.routes.native.insert(key, driver.clone());
+        }
+        self.drivers.push(driver);
+        self
+    }
+
+    /// Sends every function of these modules (and their submodules) through
+    /// the Python bridge, native implementation or not (setting
+    /// `chaos.python.force_modules`, variable `CHAOS_FORCE_PYTHON`).
+    pub fn force_python(mut self, modules: impl IntoIterator<Item = String>) -> Self {
+        self.routes.forced.extend(
+            modules
+                .into_iter()
+                .map(|m| m.trim().to_string())
+                .filter(|m| !m.is_empty()),
+        );
+        self
+    }
+
+    /// The driver that runs `provider`, natively routed or by its type.
+    pub fn driver_for(&self, provider: &Map<String, Value>) -> Option<&Arc<dyn Driver>> {
+        let ptype = provider.get("type").map(py_str).unwrap_or_default();
+        self.route(&ptype, provider)
+    }
+
+    /// The decision itself, for validation and runs alike.
+    fn route(
+        &self,
+        provider_type: &str,
+        provider: &Map<String, Value>,
+    ) -> Option<&Arc<dyn Driver>> {
+        match self.routes.native_for(provider) {
+            Some(native) if provider_type == "python" => Some(native),
+            _ => self.get(provider_type),
         }
     }
 
@@ -188,7 +266,7 @@ impl ProviderCheck for Registry {
         activity_name: &str,
         kind: &str,
     ) -> Vec<ProviderIssue> {
-        match self.get(provider_type) {
+        match self.route(provider_type, provider) {
             Some(d) => d.check(provider, activity_name, kind),
             None => Vec::new(),
         }
@@ -196,11 +274,15 @@ impl ProviderCheck for Registry {
 
     fn check_all(&self, items: &[ProviderItem<'_>]) -> Vec<Vec<ProviderIssue>> {
         let mut answers = vec![Vec::new(); items.len()];
+        let routed: Vec<Option<&Arc<dyn Driver>>> = items
+            .iter()
+            .map(|i| self.route(i.provider_type, i.provider))
+            .collect();
         for driver in &self.drivers {
             let (at, mine): (Vec<usize>, Vec<_>) = items
                 .iter()
                 .enumerate()
-                .filter(|(_, i)| i.provider_type == driver.provider_type())
+                .filter(|(n, _)| routed[*n].is_some_and(|d| Arc::ptr_eq(d, driver)))
                 .map(|(n, i)| (n, (i.provider, i.activity_name, i.kind)))
                 .unzip();
             if mine.is_empty() {

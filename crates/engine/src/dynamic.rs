@@ -36,7 +36,7 @@ pub async fn load_dynamic_configuration(
             .unwrap_or_default();
         let ptype = provider.get("type").map(py_str).unwrap_or_default();
         let name = probe.get("name").map(py_str).unwrap_or_else(|| key.clone());
-        let Some(driver) = registry.get(&ptype) else {
+        let Some(driver) = registry.driver_for(&provider) else {
             failed = true;
             continue;
         };

@@ -640,7 +640,7 @@ async fn run_provider(
     cancel: CancellationToken,
 ) -> Result<Value, ActivityError> {
     let ptype = provider.get("type").map(py_str).unwrap_or_default();
-    let Some(driver) = ctx.registry.get(&ptype) else {
+    let Some(driver) = ctx.registry.driver_for(provider) else {
         return Err(ActivityError::aborted(format!(
             "unknown provider type '{ptype}'"
         )));

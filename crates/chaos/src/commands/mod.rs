@@ -60,8 +60,15 @@ pub fn dispatch(cli: Cli) -> CmdResult {
     }
 }
 
-/// The drivers for an experiment loaded from `source`.
-pub fn registry(source: &str, python: Option<&std::path::Path>) -> chaos_drivers::Registry {
+/// The drivers for an experiment loaded from `source`: the built-in ones
+/// and those living in their own crates (one line each), with the modules
+/// that must go through Python whatever has a native implementation
+/// (`CHAOS_FORCE_PYTHON=chaosk8s,...`, or the settings' `chaos.force_python`).
+pub fn registry(
+    source: &str,
+    python: Option<&std::path::Path>,
+    settings: &serde_json::Value,
+) -> chaos_drivers::Registry {
     let path = std::path::Path::new(source);
     let experiment_dir = path
         .exists()
@@ -77,10 +84,25 @@ pub fn registry(source: &str, python: Option<&std::path::Path>) -> chaos_drivers
                 .map(|d| d.to_path_buf())
         })
         .flatten();
+    let mut forced: Vec<String> = std::env::var("CHAOS_FORCE_PYTHON")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    if let Some(list) = settings
+        .pointer("/chaos/force_python")
+        .and_then(serde_json::Value::as_array)
+    {
+        forced.extend(list.iter().map(chaos_pyvalue::py_str));
+    }
     chaos_drivers::Registry::new(chaos_drivers::python::PythonOptions {
         interpreter: python.map(|p| p.to_path_buf()),
         experiment_dir,
     })
+    .with_driver(std::sync::Arc::new(
+        chaos_kubernetes::KubernetesDriver::new(),
+    ))
+    .force_python(forced)
 }
 
 /// Exit status for a process, as `ExitCode` cannot be compared.

@@ -47,7 +47,7 @@ pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> Cmd
             return Ok(1);
         }
     };
-    let registry = super::registry(&args.source, args.python.as_deref());
+    let registry = super::registry(&args.source, args.python.as_deref(), &settings);
     if !args.no_validation {
         let validation = validate(&doc, &registry, &ProcessEnv);
         console.diagnostics(&doc, &validation);

@@ -19,7 +19,7 @@ pub fn validate(cli: &Cli, args: &ValidateArgs, log: LogFile) -> CmdResult {
     };
     let validation = chaos_experiment::validate::validate(
         &doc,
-        &super::registry(&args.source, args.python.as_deref()),
+        &super::registry(&args.source, args.python.as_deref(), &settings),
         &ProcessEnv,
     );
     console.diagnostics(&doc, &validation);

@@ -1,0 +1,475 @@
+//! The native Kubernetes driver: the functions of chaostoolkit-kubernetes
+//! (0.39, Python package `chaosk8s`), with the same module paths, names,
+//! arguments, defaults, outputs and failures, in Rust on the `kube` client.
+//!
+//! It serves two provider shapes:
+//! - `{"type": "python", "module": "chaosk8s.pod.probes", "func": "pods_in_phase", ...}`:
+//!   experiments written for the Python extension, routed here by the
+//!   registry (see [`Driver::python_functions`]) unless the module is forced
+//!   through Python;
+//! - `{"type": "kubernetes", "func": "pods_in_phase", ...}`: our own type,
+//!   same arguments, no module needed.
+//!
+//! Behaviour follows `docs/design/kubernetes-functions.md`, which records
+//! what the extension does call by call.
+
+mod args;
+mod client;
+mod nodes;
+mod pods;
+
+use std::sync::Arc;
+
+use chaos_drivers::{ActivityError, Call, Driver};
+use chaos_experiment::{DocPath, ProviderIssue};
+use chaos_pyvalue::{py_str, Map, Value};
+use futures::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
+
+pub use args::Args;
+use client::{Connection, Connections};
+
+/// How a function ended, before it becomes an [`ActivityError`].
+pub(crate) enum Outcome {
+    /// The reference's `ActivityFailed` (or any exception it raises).
+    Failed(String),
+    /// The run was interrupted.
+    Cancelled,
+}
+
+impl From<String> for Outcome {
+    fn from(message: String) -> Self {
+        Outcome::Failed(message)
+    }
+}
+
+/// What a function runs with.
+pub(crate) struct Ctx<'a> {
+    pub args: Args<'a>,
+    connection: Connection,
+    pub cancel: CancellationToken,
+}
+
+impl Ctx<'_> {
+    pub fn client(&self) -> kube::Client {
+        self.connection.client.clone()
+    }
+
+    /// A GET whose JSON answer is returned as the API wrote it (the
+    /// reference returns raw JSON for these functions, camelCase keys).
+    pub async fn raw_get(
+        &self,
+        path: &str,
+        verb: &str,
+        resource: &str,
+        ns: Option<&str>,
+    ) -> Result<Value, Outcome> {
+        let request = http::Request::get(path)
+            .body(Vec::new())
+            .map_err(|e| Outcome::Failed(e.to_string()))?;
+        self.client()
+            .request::<Value>(request)
+            .await
+            .map_err(|e| api_failure(self, &e, verb, resource, ns))
+    }
+}
+
+/// The body of a failed API call as the reference quotes it (`x.body`: the
+/// Status object).
+pub(crate) fn status_body(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(r) => serde_json::json!({
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": r.status,
+            "message": r.message,
+            "reason": r.reason,
+            "code": r.code,
+        })
+        .to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A failed API call as a failed activity that says which cluster, and for
+/// a 403 which permission was missing.
+pub(crate) fn api_failure(
+    ctx: &Ctx<'_>,
+    e: &kube::Error,
+    verb: &str,
+    resource: &str,
+    ns: Option<&str>,
+) -> Outcome {
+    let target = &ctx.connection.target;
+    match e {
+        kube::Error::Api(r) if r.code == 403 => {
+            let scope = ns
+                .map(|n| format!("in namespace '{n}'"))
+                .unwrap_or_else(|| "cluster-wide".into());
+            Outcome::Failed(format!(
+                "{target} refused: permission to '{verb}' {resource} {scope} is missing ({})",
+                r.message
+            ))
+        }
+        kube::Error::Api(r) => Outcome::Failed(format!(
+            "{target} answered {} {}: {}",
+            r.code, r.reason, r.message
+        )),
+        other => Outcome::Failed(format!("cannot reach {target}: {other}")),
+    }
+}
+
+/// Percent-encodes a query value.
+pub(crate) fn query_escape(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+type Handler = for<'a> fn(Ctx<'a>) -> BoxFuture<'a, Result<Value, Outcome>>;
+
+macro_rules! handler {
+    ($path:path) => {{
+        fn run(ctx: Ctx<'_>) -> BoxFuture<'_, Result<Value, Outcome>> {
+            Box::pin($path(ctx))
+        }
+        run as Handler
+    }};
+}
+
+/// One RBAC rule a function needs: API group, resource, verbs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// The API group (`""` for core).
+    pub group: &'static str,
+    /// The resource, with its subresource (`pods/eviction`).
+    pub resource: &'static str,
+    /// The verbs.
+    pub verbs: &'static [&'static str],
+}
+
+/// A function of the extension.
+pub struct Function {
+    /// The modules that expose it.
+    pub modules: &'static [&'static str],
+    /// Its name.
+    pub name: &'static str,
+    /// `probe` or `action`, as the extension's discovery lists it.
+    pub kind: &'static str,
+    /// Its parameters, in order, with their defaults as Python writes them
+    /// (`None` for a required parameter).
+    pub params: &'static [(&'static str, Option<&'static str>)],
+    /// What it needs from the API server.
+    pub rules: &'static [Rule],
+    handler: Handler,
+}
+
+const POD_LIST: Rule = Rule {
+    group: "",
+    resource: "pods",
+    verbs: &["list"],
+};
+const NODE_LIST_PATCH: Rule = Rule {
+    group: "",
+    resource: "nodes",
+    verbs: &["list", "patch"],
+};
+
+/// Every function implemented natively.
+pub fn catalog() -> &'static [Function] {
+    static CATALOG: std::sync::OnceLock<Vec<Function>> = std::sync::OnceLock::new();
+    CATALOG.get_or_init(|| {
+        vec![
+            Function {
+                modules: &["chaosk8s.pod.probes"],
+                name: "pods_in_phase",
+                kind: "probe",
+                params: &[
+                    ("label_selector", None),
+                    ("phase", Some("'Running'")),
+                    ("ns", Some("'default'")),
+                    ("raise_on_invalid_phase", Some("True")),
+                ],
+                rules: &[POD_LIST],
+                handler: handler!(pods::pods_in_phase),
+            },
+            Function {
+                modules: &["chaosk8s.pod.probes"],
+                name: "pods_not_in_phase",
+                kind: "probe",
+                params: &[
+                    ("label_selector", None),
+                    ("phase", Some("'Running'")),
+                    ("ns", Some("'default'")),
+                    ("raise_on_in_phase", Some("True")),
+                ],
+                rules: &[POD_LIST],
+                handler: handler!(pods::pods_not_in_phase),
+            },
+            Function {
+                modules: &["chaosk8s.pod.probes"],
+                name: "count_pods",
+                kind: "probe",
+                params: &[
+                    ("label_selector", None),
+                    ("phase", Some("None")),
+                    ("ns", Some("'default'")),
+                ],
+                rules: &[POD_LIST],
+                handler: handler!(pods::count_pods),
+            },
+            Function {
+                modules: &["chaosk8s.pod.probes"],
+                name: "count_min_pods",
+                kind: "probe",
+                params: &[
+                    ("label_selector", None),
+                    ("phase", Some("'Running'")),
+                    ("min_count", Some("2")),
+                    ("ns", Some("'default'")),
+                ],
+                rules: &[POD_LIST],
+                handler: handler!(pods::count_min_pods),
+            },
+            Function {
+                modules: &["chaosk8s.node.actions"],
+                name: "cordon_node",
+                kind: "action",
+                params: &[("name", Some("None")), ("label_selector", Some("None"))],
+                rules: &[NODE_LIST_PATCH],
+                handler: handler!(nodes::cordon_node),
+            },
+            Function {
+                modules: &["chaosk8s.node.actions"],
+                name: "uncordon_node",
+                kind: "action",
+                params: &[("name", Some("None")), ("label_selector", Some("None"))],
+                rules: &[NODE_LIST_PATCH],
+                handler: handler!(nodes::uncordon_node),
+            },
+            Function {
+                modules: &["chaosk8s.node.actions"],
+                name: "drain_nodes",
+                kind: "action",
+                params: &[
+                    ("name", Some("None")),
+                    ("label_selector", Some("None")),
+                    ("delete_pods_with_local_storage", Some("False")),
+                    ("timeout", Some("120")),
+                    ("count", Some("None")),
+                    ("pod_label_selector", Some("None")),
+                    ("pod_namespace", Some("None")),
+                ],
+                rules: &[
+                    NODE_LIST_PATCH,
+                    Rule {
+                        group: "",
+                        resource: "pods",
+                        verbs: &["get", "list"],
+                    },
+                    Rule {
+                        group: "",
+                        resource: "pods/eviction",
+                        verbs: &["create"],
+                    },
+                ],
+                handler: handler!(nodes::drain_nodes),
+            },
+            Function {
+                modules: &["chaosk8s.node.probes"],
+                name: "get_nodes",
+                kind: "probe",
+                params: &[("label_selector", Some("None"))],
+                rules: &[Rule {
+                    group: "",
+                    resource: "nodes",
+                    verbs: &["list"],
+                }],
+                handler: handler!(nodes::get_nodes),
+            },
+        ]
+    })
+}
+
+/// The function a provider names: by `module` and `func` for a `python`
+/// provider, by `func` alone (or `module.func`) for ours.
+pub fn find(provider: &Map<String, Value>) -> Option<&'static Function> {
+    let func = provider.get("func").map(py_str)?;
+    let module = provider.get("module").map(py_str);
+    let (module, func) = match (module, func.rsplit_once('.')) {
+        (Some(m), _) => (Some(m), func),
+        (None, Some((m, f))) if m.starts_with("chaosk8s") => (Some(m.to_string()), f.to_string()),
+        (None, Some((m, f))) => (Some(format!("chaosk8s.{m}")), f.to_string()),
+        (None, None) => (None, func),
+    };
+    catalog()
+        .iter()
+        .find(|f| f.name == func && module.as_deref().is_none_or(|m| f.modules.contains(&m)))
+}
+
+/// The native Kubernetes driver.
+#[derive(Default)]
+pub struct KubernetesDriver {
+    connections: Arc<Connections>,
+}
+
+impl KubernetesDriver {
+    /// A driver with no connection made yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+fn issue(at: &[&str], message: String, hint: Option<String>) -> ProviderIssue {
+    let mut path = DocPath::root();
+    for k in at {
+        path = path.key(k);
+    }
+    ProviderIssue {
+        at: path,
+        message,
+        hint,
+    }
+}
+
+/// The secrets an activity may see: the scopes its provider names, merged.
+fn scoped_secrets(call: &Call<'_>) -> Map<String, Value> {
+    let mut merged = Map::new();
+    for scope in call
+        .provider
+        .get("secrets")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(Value::Object(values)) = call.secrets.get(&py_str(scope)) {
+            merged.extend(values.clone());
+        }
+    }
+    merged
+}
+
+impl Driver for KubernetesDriver {
+    fn provider_type(&self) -> &'static str {
+        "kubernetes"
+    }
+
+    fn check(
+        &self,
+        provider: &Map<String, Value>,
+        activity_name: &str,
+        _kind: &str,
+    ) -> Vec<ProviderIssue> {
+        let Some(function) = find(provider) else {
+            let func = provider.get("func").map(py_str).unwrap_or_default();
+            let known: Vec<&str> = catalog().iter().map(|f| f.name).collect();
+            return vec![issue(
+                &["func"],
+                format!("'{func}' is not a Kubernetes function chaos knows, in activity '{activity_name}'"),
+                Some(format!("use one of: {}", known.join(", "))),
+            )];
+        };
+        let arguments = match provider.get("arguments") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(m)) => m.clone(),
+            Some(_) => {
+                return vec![issue(
+                    &["arguments"],
+                    "arguments must be a mapping".into(),
+                    None,
+                )]
+            }
+        };
+        let mut issues = Vec::new();
+        let takes = || {
+            function
+                .params
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        // The reference binds the arguments to the signature; so do we.
+        for name in arguments.keys() {
+            if !function.params.iter().any(|(p, _)| p == name)
+                && name != "secrets"
+                && name != "configuration"
+            {
+                issues.push(issue(
+                    &["arguments"],
+                    format!(
+                        "argument '{name}' is not part of the function signature in activity '{}'",
+                        function.name
+                    ),
+                    Some(format!("'{}' takes: {}", function.name, takes())),
+                ));
+            }
+        }
+        for (name, default) in function.params {
+            if default.is_none() && !arguments.contains_key(*name) {
+                issues.push(issue(
+                    &["arguments"],
+                    format!(
+                        "required argument '{name}' is missing from activity '{}'",
+                        function.name
+                    ),
+                    Some(format!("'{}' takes: {}", function.name, takes())),
+                ));
+            }
+        }
+        issues
+    }
+
+    fn python_functions(&self) -> Vec<(String, String)> {
+        catalog()
+            .iter()
+            .flat_map(|f| {
+                f.modules
+                    .iter()
+                    .map(move |m| (m.to_string(), f.name.to_string()))
+            })
+            .collect()
+    }
+
+    fn execute<'a>(&'a self, call: Call<'a>) -> BoxFuture<'a, Result<Value, ActivityError>> {
+        Box::pin(async move {
+            let Some(function) = find(call.provider) else {
+                return Err(ActivityError::aborted(format!(
+                    "activity '{}' names no Kubernetes function chaos knows",
+                    call.activity_name
+                )));
+            };
+            let mut arguments = call
+                .provider
+                .get("arguments")
+                .cloned()
+                .filter(Value::is_object)
+                .unwrap_or_else(|| Value::Object(Map::new()));
+            if call.substitutes_arguments() {
+                arguments = call.substitute(&arguments);
+            }
+            let arguments = match arguments {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            };
+            let secrets = scoped_secrets(&call);
+            let connection = self
+                .connections
+                .connect(&secrets)
+                .await
+                .map_err(ActivityError::failed)?;
+            let ctx = Ctx {
+                args: Args::new(&arguments),
+                connection,
+                cancel: call.cancel.clone(),
+            };
+            let outcome = tokio::select! {
+                r = (function.handler)(ctx) => r,
+                _ = call.cancel.cancelled() => Err(Outcome::Cancelled),
+            };
+            outcome.map_err(|o| match o {
+                Outcome::Failed(message) => ActivityError::failed(message),
+                Outcome::Cancelled => ActivityError::Cancelled,
+            })
+        })
+    }
+}

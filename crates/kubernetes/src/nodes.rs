@@ -1,0 +1,278 @@
+//! `chaosk8s.node.actions` and `chaosk8s.node.probes`: cordon, uncordon,
+//! drain (through the Eviction API, so PodDisruptionBudgets are honoured),
+//! list.
+
+use std::time::{Duration, Instant};
+
+use chaos_pyvalue::Value;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::api::{Api, EvictParams, ListParams, Patch, PatchParams};
+
+use crate::{api_failure, status_body, Ctx, Outcome};
+
+/// `_select_nodes`: by name, by label selector, both, or every node; then
+/// optionally only the nodes running pods that match `pod_label_selector`
+/// in `pod_namespace`; `first` or `count` (sampled with replacement, as the
+/// reference's `random.choices`).
+async fn select_nodes(ctx: &Ctx<'_>, first: bool) -> Result<Vec<Node>, Outcome> {
+    let name = ctx.args.opt_str("name").filter(|s| !s.is_empty());
+    let labels = ctx.args.opt_str("label_selector").filter(|s| !s.is_empty());
+    let api: Api<Node> = Api::all(ctx.client());
+    let mut params = ListParams::default();
+    if let Some(n) = &name {
+        params = params.fields(&format!("metadata.name={n}"));
+    }
+    if let Some(l) = &labels {
+        params = params.labels(l);
+    }
+    let mut nodes = api
+        .list(&params)
+        .await
+        .map_err(|e| api_failure(ctx, &e, "list", "nodes", None))?
+        .items;
+    let pod_labels = ctx
+        .args
+        .opt_str("pod_label_selector")
+        .filter(|s| !s.is_empty());
+    let pod_ns = ctx.args.opt_str("pod_namespace").filter(|s| !s.is_empty());
+    if let (Some(pl), Some(pns)) = (pod_labels, pod_ns) {
+        let pods: Api<Pod> = Api::namespaced(ctx.client(), &pns);
+        let found = pods
+            .list(&ListParams::default().labels(&pl))
+            .await
+            .map_err(|e| api_failure(ctx, &e, "list", "pods", Some(&pns)))?
+            .items;
+        // Once per matching pod, duplicates included, as the reference does.
+        nodes = nodes
+            .iter()
+            .flat_map(|node| {
+                let node_name = node.metadata.name.clone();
+                found
+                    .iter()
+                    .filter(move |p| p.spec.as_ref().and_then(|s| s.node_name.clone()) == node_name)
+                    .map(move |_| node.clone())
+            })
+            .collect();
+    }
+    if nodes.is_empty() {
+        return Err(Outcome::Failed(
+            "failed to find a node that matches selector".into(),
+        ));
+    }
+    if first {
+        nodes.truncate(1);
+    } else if let Some(count) = ctx.args.opt_int("count") {
+        let count = count.max(0) as usize;
+        nodes = (0..count)
+            .map(|_| nodes[fastrand_index(nodes.len())].clone())
+            .collect();
+    }
+    Ok(nodes)
+}
+
+/// A random index: std's randomly keyed hasher is randomness enough for
+/// picking nodes, without a dependency.
+fn fastrand_index(len: usize) -> usize {
+    use std::hash::{BuildHasher, Hasher};
+    let h = std::collections::hash_map::RandomState::new().build_hasher();
+    (h.finish() as usize) % len.max(1)
+}
+
+fn node_name(n: &Node) -> String {
+    n.metadata.name.clone().unwrap_or_default()
+}
+
+async fn set_unschedulable(ctx: &Ctx<'_>, node: &str, value: bool) -> Result<(), Outcome> {
+    let api: Api<Node> = Api::all(ctx.client());
+    let body = serde_json::json!({"spec": {"unschedulable": value}});
+    api.patch(node, &PatchParams::default(), &Patch::Strategic(&body))
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            let what = if value { "unschedule" } else { "schedule" };
+            match e {
+                kube::Error::Api(ref r) if r.code == 403 => {
+                    api_failure(ctx, &e, "patch", "nodes", None)
+                }
+                _ => Outcome::Failed(format!(
+                    "Failed to {what} node '{node}': {}",
+                    status_body(&e)
+                )),
+            }
+        })
+}
+
+async fn mark(ctx: Ctx<'_>, unschedulable: bool) -> Result<Value, Outcome> {
+    let nodes = select_nodes(&ctx, false).await?;
+    let mut names = Vec::new();
+    for node in &nodes {
+        let name = node_name(node);
+        set_unschedulable(&ctx, &name, unschedulable).await?;
+        names.push(Value::String(name));
+    }
+    Ok(Value::Array(names))
+}
+
+/// `cordon_node(name=None, label_selector=None)`: the names cordoned.
+pub async fn cordon_node(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    mark(ctx, true).await
+}
+
+/// `uncordon_node(name=None, label_selector=None)`: the names uncordoned.
+pub async fn uncordon_node(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    mark(ctx, false).await
+}
+
+/// What a drain does with a pod of the node.
+enum Verdict {
+    Evict,
+    Skip,
+}
+
+fn classify(pod: &Pod, node: &str, local_storage: bool) -> Result<Verdict, Outcome> {
+    let name = pod.metadata.name.clone().unwrap_or_default();
+    if pod
+        .metadata
+        .annotations
+        .as_ref()
+        .is_some_and(|a| a.contains_key("kubernetes.io/config.mirror"))
+    {
+        return Ok(Verdict::Skip);
+    }
+    let volumes = pod.spec.as_ref().and_then(|s| s.volumes.as_ref());
+    if volumes.is_some_and(|v| v.iter().any(|v| v.empty_dir.is_some())) {
+        return Ok(if local_storage {
+            Verdict::Evict
+        } else {
+            Verdict::Skip
+        });
+    }
+    let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
+    if matches!(phase, Some("Succeeded" | "Failed")) {
+        return Ok(Verdict::Evict);
+    }
+    for owner in pod.metadata.owner_references.iter().flatten() {
+        if owner.kind == "DaemonSet" {
+            return Ok(Verdict::Skip);
+        }
+        if owner.controller == Some(true) {
+            return Ok(Verdict::Evict);
+        }
+    }
+    // The reference means to say this for every unmanaged pod; for a pod
+    // with no owner at all it crashes with a TypeError instead.
+    Err(Outcome::Failed(format!(
+        "Pod '{name}' on node '{node}' is unmanaged, cannot drain this node. Delete it manually first?"
+    )))
+}
+
+/// `drain_nodes(name=None, label_selector=None,
+/// delete_pods_with_local_storage=False, timeout=120, count=None,
+/// pod_label_selector=None, pod_namespace=None)`: cordons the selected
+/// nodes, then node by node evicts its pods (DaemonSet and mirror pods
+/// skipped) and waits up to `timeout` seconds for them to be gone. An
+/// eviction refused (a PodDisruptionBudget answers 429) fails the action at
+/// once, as in the reference. Returns the nodes' names.
+pub async fn drain_nodes(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    let local_storage = ctx.args.bool_or("delete_pods_with_local_storage", false);
+    let timeout = Duration::from_secs_f64(ctx.args.seconds_or("timeout", 120.0).max(0.0));
+    let nodes = select_nodes(&ctx, false).await?;
+    for node in &nodes {
+        set_unschedulable(&ctx, &node_name(node), true).await?;
+    }
+    let all_pods: Api<Pod> = Api::all(ctx.client());
+    for node in &nodes {
+        let node = node_name(node);
+        let on_node = all_pods
+            .list(&ListParams::default().fields(&format!("spec.nodeName={node}")))
+            .await
+            .map_err(|e| api_failure(&ctx, &e, "list", "pods", None))?
+            .items;
+        let mut evicted = Vec::new();
+        for pod in &on_node {
+            if let Verdict::Evict = classify(pod, &node, local_storage)? {
+                evicted.push(pod);
+            }
+        }
+        for pod in &evicted {
+            let name = pod.metadata.name.clone().unwrap_or_default();
+            let ns = pod
+                .metadata
+                .namespace
+                .clone()
+                .unwrap_or_else(|| "default".into());
+            let api: Api<Pod> = Api::namespaced(ctx.client(), &ns);
+            if let Err(e) = api.evict(&name, &EvictParams::default()).await {
+                return Err(match e {
+                    kube::Error::Api(ref r) if r.code == 403 => {
+                        api_failure(&ctx, &e, "create", "pods/eviction", Some(&ns))
+                    }
+                    _ => {
+                        Outcome::Failed(format!("Failed to evict pod {name}: {}", status_body(&e)))
+                    }
+                });
+            }
+        }
+        wait_until_gone(&ctx, &evicted, timeout).await?;
+    }
+    Ok(Value::Array(
+        nodes.iter().map(|n| Value::String(node_name(n))).collect(),
+    ))
+}
+
+/// Polls every 10 s (the reference's period) until each evicted pod is gone
+/// or was replaced by one with the same name and a new uid.
+async fn wait_until_gone(
+    ctx: &Ctx<'_>,
+    evicted: &[&Pod],
+    timeout: Duration,
+) -> Result<(), Outcome> {
+    let started = Instant::now();
+    let mut remaining: Vec<&Pod> = evicted.to_vec();
+    loop {
+        if started.elapsed() > timeout {
+            let names: Vec<String> = remaining
+                .iter()
+                .map(|p| p.metadata.name.clone().unwrap_or_default())
+                .collect();
+            return Err(Outcome::Failed(format!(
+                "Draining nodes did not completed within {}s. Remaining pods are:\n{}",
+                timeout.as_secs(),
+                names.join("\n")
+            )));
+        }
+        let mut still = Vec::new();
+        for pod in remaining {
+            let ns = pod
+                .metadata
+                .namespace
+                .clone()
+                .unwrap_or_else(|| "default".into());
+            let name = pod.metadata.name.clone().unwrap_or_default();
+            let api: Api<Pod> = Api::namespaced(ctx.client(), &ns);
+            match api.get_opt(&name).await {
+                Ok(None) => {}
+                Ok(Some(now)) if now.metadata.uid != pod.metadata.uid => {}
+                _ => still.push(pod),
+            }
+        }
+        if still.is_empty() {
+            return Ok(());
+        }
+        remaining = still;
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+            _ = ctx.cancel.cancelled() => return Err(Outcome::Cancelled),
+        }
+    }
+}
+
+/// `get_nodes(label_selector=None)`: the NodeList as the API sent it.
+pub async fn get_nodes(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    let mut path = "/api/v1/nodes".to_string();
+    if let Some(l) = ctx.args.opt_str("label_selector").filter(|s| !s.is_empty()) {
+        path.push_str("?labelSelector=");
+        path.push_str(&crate::query_escape(&l));
+    }
+    ctx.raw_get(&path, "list", "nodes", None).await
+}
