@@ -273,8 +273,26 @@ def validate_control(request):
     return {"ok": True}
 
 
+# Chaos Toolkit extensions whose distribution is not named after the module.
+_DISTRIBUTIONS = {
+    "chaosk8s": "chaostoolkit-kubernetes",
+    "chaosaddons": "chaostoolkit-addons",
+    "chaosprometheus": "chaostoolkit-prometheus",
+    "chaostoxi": "chaostoolkit-toxiproxy",
+    "chaosaws": "chaostoolkit-aws",
+    "chaosazure": "chaostoolkit-azure",
+    "chaosgcp": "chaostoolkit-google-cloud-platform",
+    "chaosotel": "chaostoolkit-opentelemetry",
+    "chaosreliably": "chaostoolkit-reliably",
+    "chaoswm": "chaostoolkit-wiremock",
+    "chaosistio": "chaostoolkit-istio",
+    "chaosspring": "chaostoolkit-spring",
+}
+
+
 def _pip_name(module):
-    return module.split(".")[0].replace("_", "-")
+    top = module.split(".")[0]
+    return _DISTRIBUTIONS.get(top, top.replace("_", "-"))
 
 
 _MEMBERS = {}
