@@ -15,6 +15,7 @@
 
 mod args;
 mod client;
+mod deployments;
 mod nodes;
 mod pods;
 
@@ -118,6 +119,14 @@ pub(crate) fn api_failure(
         )),
         other => Outcome::Failed(format!("cannot reach {target}: {other}")),
     }
+}
+
+/// A random index below `len`: std's randomly keyed hasher is randomness
+/// enough for picking pods and nodes, without a dependency.
+pub(crate) fn random_index(len: usize) -> usize {
+    use std::hash::{BuildHasher, Hasher};
+    let h = std::collections::hash_map::RandomState::new().build_hasher();
+    (h.finish() as usize) % len.max(1)
 }
 
 /// Percent-encodes a query value.
@@ -229,6 +238,86 @@ pub fn catalog() -> &'static [Function] {
                 ],
                 rules: &[POD_LIST],
                 handler: handler!(pods::count_min_pods),
+            },
+            Function {
+                modules: &["chaosk8s.pod.probes", "chaosk8s.probes"],
+                name: "pod_is_not_available",
+                kind: "probe",
+                params: &[
+                    ("name", None),
+                    ("ns", Some("'default'")),
+                    ("label_selector", Some("'name in ({name})'")),
+                    ("raise_on_is_available", Some("True")),
+                ],
+                rules: &[POD_LIST],
+                handler: handler!(pods::pod_is_not_available),
+            },
+            Function {
+                modules: &["chaosk8s.pod.actions"],
+                name: "terminate_pods",
+                kind: "action",
+                params: &[
+                    ("label_selector", Some("None")),
+                    ("name_pattern", Some("None")),
+                    ("all", Some("False")),
+                    ("rand", Some("False")),
+                    ("mode", Some("'fixed'")),
+                    ("qty", Some("1")),
+                    ("grace_period", Some("-1")),
+                    ("ns", Some("'default'")),
+                    ("order", Some("'alphabetic'")),
+                ],
+                rules: &[Rule {
+                    group: "",
+                    resource: "pods",
+                    verbs: &["list", "delete"],
+                }],
+                handler: handler!(pods::terminate_pods),
+            },
+            Function {
+                modules: &["chaosk8s.deployment.actions", "chaosk8s.actions"],
+                name: "scale_deployment",
+                kind: "action",
+                params: &[
+                    ("name", None),
+                    ("replicas", None),
+                    ("ns", Some("'default'")),
+                ],
+                rules: &[Rule {
+                    group: "apps",
+                    resource: "deployments",
+                    verbs: &["patch"],
+                }],
+                handler: handler!(deployments::scale_deployment),
+            },
+            Function {
+                modules: &["chaosk8s.deployment.probes", "chaosk8s.probes"],
+                name: "deployment_available_and_healthy",
+                kind: "probe",
+                params: &[
+                    ("name", None),
+                    ("ns", Some("'default'")),
+                    ("label_selector", Some("None")),
+                    ("raise_on_unavailable", Some("True")),
+                ],
+                rules: &[Rule {
+                    group: "apps",
+                    resource: "deployments",
+                    verbs: &["list"],
+                }],
+                handler: handler!(deployments::deployment_available_and_healthy),
+            },
+            Function {
+                modules: &["chaosk8s.node.probes"],
+                name: "all_nodes_must_be_ready_to_schedule",
+                kind: "probe",
+                params: &[("label_selector", Some("None"))],
+                rules: &[Rule {
+                    group: "",
+                    resource: "nodes",
+                    verbs: &["list"],
+                }],
+                handler: handler!(nodes::all_nodes_must_be_ready_to_schedule),
             },
             Function {
                 modules: &["chaosk8s.node.actions"],

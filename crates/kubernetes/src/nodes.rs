@@ -64,18 +64,10 @@ async fn select_nodes(ctx: &Ctx<'_>, first: bool) -> Result<Vec<Node>, Outcome> 
     } else if let Some(count) = ctx.args.opt_int("count") {
         let count = count.max(0) as usize;
         nodes = (0..count)
-            .map(|_| nodes[fastrand_index(nodes.len())].clone())
+            .map(|_| nodes[crate::random_index(nodes.len())].clone())
             .collect();
     }
     Ok(nodes)
-}
-
-/// A random index: std's randomly keyed hasher is randomness enough for
-/// picking nodes, without a dependency.
-fn fastrand_index(len: usize) -> usize {
-    use std::hash::{BuildHasher, Hasher};
-    let h = std::collections::hash_map::RandomState::new().build_hasher();
-    (h.finish() as usize) % len.max(1)
 }
 
 fn node_name(n: &Node) -> String {
@@ -265,6 +257,29 @@ async fn wait_until_gone(
             _ = ctx.cancel.cancelled() => return Err(Outcome::Cancelled),
         }
     }
+}
+
+/// `all_nodes_must_be_ready_to_schedule(label_selector=None)`: every node's
+/// `Ready` condition is `True` (cordoned nodes pass, as in the reference).
+pub async fn all_nodes_must_be_ready_to_schedule(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    let api: Api<Node> = Api::all(ctx.client());
+    let mut params = ListParams::default();
+    if let Some(l) = ctx.args.opt_str("label_selector").filter(|s| !s.is_empty()) {
+        params = params.labels(&l);
+    }
+    let nodes = api
+        .list(&params)
+        .await
+        .map_err(|e| api_failure(&ctx, &e, "list", "nodes", None))?
+        .items;
+    let ready = nodes.iter().all(|n| {
+        n.status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .and_then(|c| c.iter().find(|c| c.type_ == "Ready"))
+            .is_some_and(|c| c.status == "True")
+    });
+    Ok(Value::Bool(ready))
 }
 
 /// `get_nodes(label_selector=None)`: the NodeList as the API sent it.

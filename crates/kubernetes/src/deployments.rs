@@ -1,0 +1,75 @@
+//! `chaosk8s.deployment.actions` and `chaosk8s.deployment.probes`.
+
+use chaos_pyvalue::Value;
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::api::{Api, ListParams, Patch, PatchParams};
+
+use crate::{api_failure, status_body, Ctx, Outcome};
+
+/// `scale_deployment(name, replicas, ns="default")`: patches the
+/// deployment's `spec.replicas` (not the scale subresource, as the
+/// reference does). Returns nothing.
+pub async fn scale_deployment(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    let name = ctx.args.required_str("name", "scale_deployment")?;
+    let replicas = ctx.args.opt_int("replicas").ok_or_else(|| {
+        Outcome::Failed(
+            "scale_deployment() missing 1 required positional argument: 'replicas'".into(),
+        )
+    })?;
+    let ns = ctx.args.str_or("ns", "default");
+    let api: Api<Deployment> = Api::namespaced(ctx.client(), &ns);
+    let body = serde_json::json!({"spec": {"replicas": replicas}});
+    match api
+        .patch(&name, &PatchParams::default(), &Patch::Strategic(&body))
+        .await
+    {
+        Ok(_) => Ok(Value::Null),
+        Err(e @ kube::Error::Api(_)) if matches!(&e, kube::Error::Api(r) if r.code == 403) => {
+            Err(api_failure(&ctx, &e, "patch", "deployments", Some(&ns)))
+        }
+        Err(e) => Err(Outcome::Failed(format!(
+            "failed to scale '{name}' to {replicas} replicas: {}",
+            status_body(&e)
+        ))),
+    }
+}
+
+/// `deployment_available_and_healthy(name, ns="default",
+/// label_selector=None, raise_on_unavailable=True)`: the deployment exists
+/// and all its replicas are available.
+pub async fn deployment_available_and_healthy(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    let name = ctx
+        .args
+        .required_str("name", "deployment_available_and_healthy")?;
+    let ns = ctx.args.str_or("ns", "default");
+    let raise = ctx.args.bool_or("raise_on_unavailable", true);
+    let mut params = ListParams::default().fields(&format!("metadata.name={name}"));
+    if let Some(l) = ctx.args.opt_str("label_selector").filter(|s| !s.is_empty()) {
+        params = params.labels(&l);
+    }
+    let api: Api<Deployment> = Api::namespaced(ctx.client(), &ns);
+    let found = api
+        .list(&params)
+        .await
+        .map_err(|e| api_failure(&ctx, &e, "list", "deployments", Some(&ns)))?
+        .items;
+    let problem = if found.is_empty() {
+        Some(format!("Deployment '{name}' was not found"))
+    } else {
+        // A missing `availableReplicas` is Python's None, never equal to
+        // `spec.replicas`: a deployment scaled to 0 is unhealthy.
+        found
+            .iter()
+            .any(|d| {
+                let available = d.status.as_ref().and_then(|s| s.available_replicas);
+                let wanted = d.spec.as_ref().and_then(|s| s.replicas);
+                available.is_none() || available != wanted
+            })
+            .then(|| format!("Deployment '{name}' is not healthy"))
+    };
+    match problem {
+        Some(message) if raise => Err(Outcome::Failed(message)),
+        Some(_) => Ok(Value::Bool(false)),
+        None => Ok(Value::Bool(true)),
+    }
+}
