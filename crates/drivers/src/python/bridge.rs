@@ -111,6 +111,8 @@ struct AnswerPipe {
     buffer: Vec<u8>,
     /// Where each read lands, allocated once.
     chunk: Box<[u8]>,
+    /// Calls left before polling the pipe again (see `fill`).
+    spin_skip: u32,
     ended: bool,
 }
 
@@ -124,6 +126,8 @@ enum PipeEnd {
 impl AnswerPipe {
     const CHUNK: usize = 64 * 1024;
     const SPIN: std::time::Duration = std::time::Duration::from_micros(50);
+    /// Calls that wait without polling after a poll found nothing.
+    const SPIN_BACKOFF: u32 = 32;
 
     /// Reads what is there, waiting through the runtime; false at the end.
     async fn fill(&mut self) -> bool {
@@ -143,18 +147,27 @@ impl AnswerPipe {
         // sleep in epoll for that long costs a wake-up that, on the VMs we
         // measured, is most of a call's round trip; polling the pipe for a
         // short while first made a trivial call ~25 % cheaper end to end.
-        // Bounded: a slow function costs this much CPU once, then we sleep.
-        let spin_until = std::time::Instant::now() + Self::SPIN;
-        while std::time::Instant::now() < spin_until {
-            match nix::unistd::read(pipe.as_raw_fd(), &mut self.chunk) {
-                Ok(0) => return false,
-                Ok(n) => {
-                    self.buffer.extend_from_slice(&self.chunk[..n]);
-                    return true;
+        // When the machine is busy polling steals CPU from the worker and
+        // answers come late: a poll that finds nothing turns polling off
+        // for the next calls.
+        if self.spin_skip > 0 {
+            self.spin_skip -= 1;
+        } else {
+            let spin_until = std::time::Instant::now() + Self::SPIN;
+            while std::time::Instant::now() < spin_until {
+                match nix::unistd::read(pipe.as_raw_fd(), &mut self.chunk) {
+                    Ok(0) => return false,
+                    Ok(n) => {
+                        self.buffer.extend_from_slice(&self.chunk[..n]);
+                        return true;
+                    }
+                    Err(nix::errno::Errno::EAGAIN | nix::errno::Errno::EINTR) => {
+                        std::hint::spin_loop()
+                    }
+                    Err(_) => return false,
                 }
-                Err(nix::errno::Errno::EAGAIN | nix::errno::Errno::EINTR) => std::hint::spin_loop(),
-                Err(_) => return false,
             }
+            self.spin_skip = Self::SPIN_BACKOFF;
         }
         loop {
             if pipe.readable().await.is_err() {
@@ -301,6 +314,7 @@ impl Worker {
                 pipe: PipeEnd::Plain(nonblocking(stdout.into())?),
                 buffer: Vec::new(),
                 chunk: vec![0u8; AnswerPipe::CHUNK].into_boxed_slice(),
+                spin_skip: 0,
                 ended: false,
             }),
             next_id: AtomicU64::new(1),
