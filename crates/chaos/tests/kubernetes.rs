@@ -1,0 +1,474 @@
+//! The native Kubernetes driver end to end: the `chaos` binary, experiments
+//! written for chaostoolkit-kubernetes, and an in-process fake API server
+//! (no cluster can run here) speaking real Kubernetes JSON.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use chaos_k8s_fake::FakeCluster;
+use serde_json::{json, Value};
+
+const APP_NODE: &str = "gke-disruption-demo-default-pool-9fa7a856-jrvm";
+
+/// A cluster of three nodes running the book's chapter-6 deployment (its
+/// manifest with today's `apps/v1`), and a kubeconfig for it.
+fn book_cluster(dir: &Path) -> FakeCluster {
+    let cluster = FakeCluster::with_nodes(&[APP_NODE, "node-2", "node-3"]);
+    cluster.apply(json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "my-service", "namespace": "default"},
+        "spec": {
+            "replicas": 3,
+            "selector": {"matchLabels": {"service": "my-service"}},
+            "template": {
+                "metadata": {"name": "my-app", "labels": {"name": "my-app", "service": "my-service", "biz-app-id": "retail"}},
+                "spec": {"containers": [{
+                    "name": "my-app", "image": "docker.io/chaosiq/sampleservice:0.1.0",
+                    "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
+                    "resources": {"limits": {"cpu": "100m", "memory": "64Mi"}, "requests": {"cpu": "100m", "memory": "64Mi"}}
+                }]}
+            }
+        }
+    }));
+    cluster.write_kubeconfig(&dir.join("kubeconfig"), "fake", None);
+    wait_for(|| running_pods(&cluster) == 3, "three running pods");
+    cluster
+}
+
+fn running_pods(cluster: &FakeCluster) -> usize {
+    cluster
+        .list("v1", "Pod", Some("default"))
+        .iter()
+        .filter(|p| {
+            p["status"]["phase"] == "Running" && p["metadata"]["deletionTimestamp"].is_null()
+        })
+        .count()
+}
+
+fn wait_for(mut done: impl FnMut() -> bool, what: &str) {
+    for _ in 0..200 {
+        if done() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    panic!("gave up waiting for {what}");
+}
+
+/// `chaos` pointed at the fake's kubeconfig, with Python unusable: a native
+/// function must not need it.
+fn chaos_k8s(dir: &Path) -> Command {
+    let mut c = common::chaos(dir);
+    c.env("KUBECONFIG", dir.join("kubeconfig"))
+        .env("HOME", dir)
+        .env("CHAOS_PYTHON", dir.join("no-python-here"))
+        .env_remove("VIRTUAL_ENV")
+        .env_remove("CHAOS_FORCE_PYTHON")
+        .env_remove("KUBERNETES_CONTEXT");
+    c
+}
+
+fn run(dir: &Path, cmd: &mut Command, experiment: &Value) -> (std::process::Output, Value) {
+    let path = common::write_experiment(dir, "experiment.json", experiment);
+    let journal = dir.join("journal.json");
+    let _ = std::fs::remove_file(&journal);
+    let out = cmd
+        .arg("run")
+        .arg("--journal-path")
+        .arg(&journal)
+        .arg(&path)
+        .output()
+        .unwrap();
+    let j = std::fs::read_to_string(&journal)
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap_or(Value::Null);
+    (out, j)
+}
+
+fn k8s(name: &str, kind: &str, module: &str, func: &str, arguments: Value) -> Value {
+    json!({"type": kind, "name": name, "provider": {"type": "python", "module": module, "func": func, "arguments": arguments}})
+}
+
+#[test]
+fn chaosk8s_probes_run_natively_without_python() {
+    let dir = common::scratch();
+    let _cluster = book_cluster(dir.path());
+    let exp = json!({
+        "title": "pods", "description": "d",
+        "steady-state-hypothesis": {"title": "all running", "probes": [
+            {"type": "probe", "name": "pods_in_phase", "tolerance": true, "provider": {
+                "type": "python", "module": "chaosk8s.pod.probes", "func": "pods_in_phase",
+                "arguments": {"label_selector": "biz-app-id=retail", "phase": "Running", "ns": "default"}}}
+        ]},
+        "method": [
+            {"type": "probe", "name": "count", "provider": {"type": "kubernetes", "func": "count_pods",
+                "arguments": {"label_selector": "service=my-service"}}},
+            k8s("at-least-four", "probe", "chaosk8s.pod.probes", "count_min_pods",
+                json!({"label_selector": "service=my-service", "min_count": 4})),
+            k8s("missing", "probe", "chaosk8s.pod.probes", "pods_in_phase",
+                json!({"label_selector": "app=nothing-here"}))
+        ]
+    });
+    let (out, j) = run(dir.path(), &mut chaos_k8s(dir.path()), &exp);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    assert_eq!(j["status"], "completed");
+    assert_eq!(
+        j["steady_states"]["before"]["probes"][0]["output"],
+        json!(true)
+    );
+    assert_eq!(j["run"][0]["output"], json!(3));
+    assert_eq!(j["run"][1]["output"], json!(false));
+    assert_eq!(j["run"][2]["status"], "failed");
+    let exception = j["run"][2]["exception"].to_string();
+    assert!(
+        exception.contains("no pods 'app=nothing-here' were found"),
+        "{exception}"
+    );
+}
+
+#[test]
+fn a_disruption_budget_refuses_the_drain_the_action_fails_and_the_rollback_uncordons() {
+    let dir = common::scratch();
+    let cluster = book_cluster(dir.path());
+    cluster.apply(json!({
+        "apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+        "metadata": {"name": "my-app-pdb", "namespace": "default"},
+        "spec": {"minAvailable": 3, "selector": {"matchLabels": {"name": "my-app"}}}
+    }));
+    let exp = json!({
+        "title": "drain", "description": "d",
+        "method": [k8s("drain_node", "action", "chaosk8s.node.actions", "drain_nodes",
+            json!({"name": APP_NODE, "delete_pods_with_local_storage": true}))],
+        "rollbacks": [k8s("uncordon_node", "action", "chaosk8s.node.actions", "uncordon_node",
+            json!({"name": APP_NODE}))]
+    });
+    let (out, j) = run(dir.path(), &mut chaos_k8s(dir.path()), &exp);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    assert_eq!(j["run"][0]["status"], "failed");
+    let exception = j["run"][0]["exception"].to_string();
+    assert!(
+        exception.contains("Failed to evict pod my-service-"),
+        "{exception}"
+    );
+    assert!(exception.contains("disruption budget"), "{exception}");
+    assert_eq!(j["rollbacks"][0]["status"], "succeeded");
+    assert_eq!(j["rollbacks"][0]["output"], json!([APP_NODE]));
+    let node = cluster.get("v1", "Node", None, APP_NODE).unwrap();
+    assert_ne!(
+        node["spec"]["unschedulable"],
+        json!(true),
+        "uncordoned: {node}"
+    );
+    assert_eq!(running_pods(&cluster), 3, "no pod was lost");
+}
+
+#[test]
+fn a_drain_without_budget_moves_the_pods_and_returns_the_node() {
+    let dir = common::scratch();
+    let cluster = book_cluster(dir.path());
+    let exp = json!({
+        "title": "drain", "description": "d",
+        "method": [{"type": "action", "name": "drain", "provider": {"type": "kubernetes",
+            "func": "node.actions.drain_nodes", "arguments": {"name": APP_NODE, "timeout": 20}}}]
+    });
+    let (out, j) = run(dir.path(), &mut chaos_k8s(dir.path()), &exp);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    assert_eq!(j["run"][0]["status"], "succeeded", "{}", j["run"][0]);
+    assert_eq!(j["run"][0]["output"], json!([APP_NODE]));
+    let node = cluster.get("v1", "Node", None, APP_NODE).unwrap();
+    assert_eq!(node["spec"]["unschedulable"], json!(true));
+    wait_for(|| running_pods(&cluster) == 3, "the pods to be replaced");
+    let on_drained = cluster
+        .list("v1", "Pod", Some("default"))
+        .iter()
+        .filter(|p| {
+            p["spec"]["nodeName"] == APP_NODE && p["metadata"]["deletionTimestamp"].is_null()
+        })
+        .count();
+    assert_eq!(on_drained, 0, "nothing runs on the drained node");
+    let evictions = cluster
+        .requests()
+        .iter()
+        .filter(|r| r.subresource == "eviction" && r.status == 201)
+        .count();
+    assert_eq!(evictions, 1, "pods leave through the Eviction API");
+}
+
+#[test]
+fn a_forbidden_call_names_the_cluster_the_context_and_the_missing_permission() {
+    let dir = common::scratch();
+    let cluster = book_cluster(dir.path());
+    cluster.forbid("patch", "", "nodes");
+    let exp = json!({
+        "title": "cordon", "description": "d",
+        "method": [k8s("cordon", "action", "chaosk8s.node.actions", "cordon_node", json!({"name": "node-2"}))]
+    });
+    let (_, j) = run(dir.path(), &mut chaos_k8s(dir.path()), &exp);
+    assert_eq!(j["run"][0]["status"], "failed");
+    let exception = j["run"][0]["exception"].to_string();
+    assert!(
+        exception.contains(&cluster.url()),
+        "the cluster: {exception}"
+    );
+    assert!(
+        exception.contains("context 'fake'"),
+        "the context: {exception}"
+    );
+    assert!(
+        exception.contains("permission to 'patch' nodes"),
+        "the permission: {exception}"
+    );
+}
+
+#[test]
+fn kubernetes_context_in_the_secrets_picks_the_kubeconfig_context() {
+    let dir = common::scratch();
+    let _cluster = book_cluster(dir.path());
+    let mut exp = json!({
+        "title": "ctx", "description": "d",
+        "secrets": {"k8s": {"KUBERNETES_CONTEXT": "elsewhere"}},
+        "method": [k8s("count", "probe", "chaosk8s.pod.probes", "count_pods", json!({"label_selector": "service=my-service"}))]
+    });
+    exp["method"][0]["provider"]["secrets"] = json!(["k8s"]);
+    let (_, j) = run(dir.path(), &mut chaos_k8s(dir.path()), &exp);
+    assert_eq!(j["run"][0]["status"], "failed");
+    let exception = j["run"][0]["exception"].to_string();
+    assert!(exception.contains("context 'elsewhere'"), "{exception}");
+    assert!(
+        !exception.contains("fake-token"),
+        "no credential leaks: {exception}"
+    );
+}
+
+#[test]
+fn explicit_kubernetes_variables_reach_the_cluster_with_the_api_key() {
+    let dir = common::scratch();
+    let cluster = book_cluster(dir.path());
+    cluster.require_token("s3cr3t");
+    let exp = json!({
+        "title": "explicit", "description": "d",
+        "secrets": {"k8s": {"KUBERNETES_HOST": cluster.url(), "KUBERNETES_API_KEY": "s3cr3t"}},
+        "method": [{"type": "probe", "name": "count", "provider": {"type": "kubernetes", "func": "count_pods",
+            "secrets": ["k8s"], "arguments": {"label_selector": "service=my-service"}}}]
+    });
+    let mut cmd = chaos_k8s(dir.path());
+    cmd.env("KUBECONFIG", dir.path().join("no-such-kubeconfig"));
+    let (out, j) = run(dir.path(), &mut cmd, &exp);
+    assert_eq!(j["run"][0]["output"], json!(3), "{}", common::stderr(&out));
+    let journal = j.to_string();
+    assert!(
+        !journal.contains("s3cr3t"),
+        "the key is masked in the journal"
+    );
+}
+
+#[test]
+fn a_module_forced_through_python_does_not_use_the_native_driver() {
+    let dir = common::scratch();
+    let _cluster = book_cluster(dir.path());
+    let exp = json!({
+        "title": "forced", "description": "d",
+        "method": [k8s("count", "probe", "chaosk8s.pod.probes", "count_pods", json!({"label_selector": "service=my-service"}))]
+    });
+    common::write_experiment(dir.path(), "experiment.json", &exp);
+    let out = chaos_k8s(dir.path())
+        .env_remove("CHAOS_PYTHON")
+        .env("CHAOS_FORCE_PYTHON", "chaosk8s")
+        .args(["validate", "experiment.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = common::stderr(&out);
+    assert!(
+        stderr.contains("could not find Python module 'chaosk8s.pod.probes'"),
+        "the Python route was taken: {stderr}"
+    );
+    assert!(
+        stderr.contains("pip install chaostoolkit-kubernetes"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn pods_are_terminated_deployments_scaled_and_their_health_probed() {
+    let dir = common::scratch();
+    let cluster = book_cluster(dir.path());
+    let exp = json!({
+        "title": "pods and deployments", "description": "d",
+        "method": [
+            k8s("healthy", "probe", "chaosk8s.deployment.probes", "deployment_available_and_healthy",
+                json!({"name": "my-service"})),
+            k8s("kill-two-thirds", "action", "chaosk8s.pod.actions", "terminate_pods",
+                json!({"label_selector": "service=my-service", "mode": "percentage", "qty": 60, "rand": true, "grace_period": 0})),
+            k8s("bad-mode", "action", "chaosk8s.pod.actions", "terminate_pods",
+                json!({"label_selector": "service=my-service", "mode": "most"})),
+            k8s("scale-up", "action", "chaosk8s.deployment.actions", "scale_deployment",
+                json!({"name": "my-service", "replicas": 5})),
+            k8s("nodes-ready", "probe", "chaosk8s.node.probes", "all_nodes_must_be_ready_to_schedule", json!({})),
+            k8s("not-available", "probe", "chaosk8s.pod.probes", "pod_is_not_available",
+                json!({"name": "my-app", "raise_on_is_available": false})),
+            k8s("missing-deployment", "probe", "chaosk8s.deployment.probes", "deployment_available_and_healthy",
+                json!({"name": "nope", "raise_on_unavailable": false}))
+        ]
+    });
+    let (out, j) = run(dir.path(), &mut chaos_k8s(dir.path()), &exp);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let run = &j["run"];
+    assert_eq!(run[0]["output"], json!(true));
+    let killed = run[1]["output"].as_array().unwrap();
+    assert_eq!(killed.len(), 2, "60 % of 3 pods, rounded up: {killed:?}");
+    assert!(killed
+        .iter()
+        .all(|n| n.as_str().unwrap().starts_with("my-service-")));
+    assert_eq!(run[2]["status"], "failed");
+    assert!(run[2]["exception"]
+        .to_string()
+        .contains("Cannot select pods. Mode 'most' is invalid."));
+    assert_eq!(run[3]["status"], "succeeded");
+    assert_eq!(run[3]["output"], Value::Null);
+    assert_eq!(run[4]["output"], json!(true));
+    assert_eq!(run[5]["output"], json!(false), "my-app pods run");
+    assert_eq!(run[6]["output"], json!(false));
+    wait_for(|| running_pods(&cluster) == 5, "five pods after scaling");
+    let deployment = cluster
+        .get("apps/v1", "Deployment", Some("default"), "my-service")
+        .unwrap();
+    assert_eq!(deployment["spec"]["replicas"], json!(5));
+    let deletes = cluster
+        .requests()
+        .iter()
+        .filter(|r| r.verb == "delete" && r.resource == "pods")
+        .count();
+    assert_eq!(deletes, 2);
+}
+
+/// An HTTP proxy on loopback that answers 200 to every request: the book's
+/// probe URL (an address of the author's cluster, with its published typo)
+/// stays as written, and no traffic leaves the machine.
+fn answering_proxy() -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten().take(100) {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+        }
+    });
+    port
+}
+
+/// The chapter's manifests, with today's API versions.
+fn book_manifest(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/ch6")
+        .join(name);
+    let text = std::fs::read_to_string(path)
+        .unwrap()
+        .replace("apps/v1beta1", "apps/v1")
+        .replace("policy/v1beta1", "policy/v1");
+    serde_json::from_str(&text).unwrap()
+}
+
+fn run_book_experiment(dir: &Path, proxy: u16) -> (std::process::Output, Value) {
+    let experiment =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/ch6/experiment.json");
+    let journal = dir.join("journal.json");
+    let _ = std::fs::remove_file(&journal);
+    let out = chaos_k8s(dir)
+        .env("HTTP_PROXY", format!("http://127.0.0.1:{proxy}"))
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .arg("run")
+        .arg("--journal-path")
+        .arg(&journal)
+        .arg(&experiment)
+        .output()
+        .unwrap();
+    let j = serde_json::from_str(&std::fs::read_to_string(&journal).unwrap()).unwrap();
+    (out, j)
+}
+
+#[test]
+fn the_books_chapter6_experiment_finds_the_weakness_and_the_disruption_budget_fixes_it() {
+    let dir = common::scratch();
+    let cluster = FakeCluster::with_nodes(&[APP_NODE, "node-2", "node-3"]);
+    cluster.write_kubeconfig(&dir.path().join("kubeconfig"), "fake", None);
+    cluster.set_controller_delay(Duration::ZERO);
+    cluster.apply(book_manifest("deployment.json"));
+    cluster.apply(book_manifest("service.json"));
+    wait_for(|| running_pods(&cluster) == 3, "three running pods");
+    // From now on a replacement pod takes a while to start, as on a real
+    // cluster (image pull, container start).
+    cluster.set_pod_startup(Duration::from_secs(3));
+    let proxy = answering_proxy();
+
+    // Before: the drain evicts a pod; its replacement is not Running yet
+    // when the hypothesis is checked again.
+    let (out, j) = run_book_experiment(dir.path(), proxy);
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    assert_eq!(j["deviated"], json!(true), "{}", common::stderr(&out));
+    assert_eq!(
+        j["steady_states"]["before"]["steady_state_met"],
+        json!(true)
+    );
+    assert_eq!(j["run"][0]["status"], "succeeded");
+    assert_eq!(j["run"][0]["output"], json!([APP_NODE]));
+    let after = j["steady_states"]["after"]["probes"][1].to_string();
+    assert!(
+        after.contains("is in phase 'Pending' but should be 'Running'"),
+        "{after}"
+    );
+    // As in the reference: the probe raised, so the run is `failed`, and the
+    // default strategy plays no rollback: the node stays cordoned.
+    assert_eq!(j["status"], "failed");
+    assert_eq!(j["rollbacks"], json!([]));
+    let mut node = cluster.get("v1", "Node", None, APP_NODE).unwrap();
+    assert_eq!(node["spec"]["unschedulable"], json!(true));
+    // The operator uncordons it by hand.
+    node["spec"]["unschedulable"] = json!(false);
+    cluster.apply(node);
+
+    // After: with the book's PodDisruptionBudget the eviction is refused,
+    // the pods keep running and the hypothesis holds.
+    wait_for(|| running_pods(&cluster) == 3, "the service to recover");
+    cluster.set_pod_startup(Duration::ZERO);
+    let spread: Vec<String> = cluster
+        .list("v1", "Pod", Some("default"))
+        .iter()
+        .filter_map(|p| p["spec"]["nodeName"].as_str().map(str::to_string))
+        .collect();
+    if !spread.iter().any(|n| n == APP_NODE) {
+        // Bring a pod back onto the drained node, as the next rollout would.
+        let victim = cluster
+            .list("v1", "Pod", Some("default"))
+            .into_iter()
+            .next()
+            .unwrap();
+        let name = victim["metadata"]["name"].as_str().unwrap().to_string();
+        cluster.delete("v1", "Pod", Some("default"), &name);
+        wait_for(|| running_pods(&cluster) == 3, "the pod to come back");
+    }
+    cluster.apply(book_manifest("pdb.json"));
+    let (out, j) = run_book_experiment(dir.path(), proxy);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    assert_eq!(j["deviated"], json!(false));
+    assert_eq!(j["status"], "completed");
+    assert_eq!(j["steady_states"]["after"]["steady_state_met"], json!(true));
+    assert_eq!(j["run"][0]["status"], "failed", "the drain is refused");
+    assert!(j["run"][0]["exception"]
+        .to_string()
+        .contains("disruption budget"));
+    assert_eq!(running_pods(&cluster), 3);
+    let node = cluster.get("v1", "Node", None, APP_NODE).unwrap();
+    assert_ne!(
+        node["spec"]["unschedulable"],
+        json!(true),
+        "uncordoned by the rollback"
+    );
+}
