@@ -472,3 +472,75 @@ fn the_books_chapter6_experiment_finds_the_weakness_and_the_disruption_budget_fi
         "uncordoned by the rollback"
     );
 }
+
+#[test]
+fn services_are_probed_and_deleted_deployments_restarted_and_deleted() {
+    let dir = common::scratch();
+    let cluster = book_cluster(dir.path());
+    cluster.apply(book_manifest("service.json"));
+    let before: Vec<String> = cluster
+        .list("v1", "Pod", Some("default"))
+        .iter()
+        .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    let exp = json!({
+        "title": "services and rollouts", "description": "d",
+        "method": [
+            k8s("svc", "probe", "chaosk8s.service.probes", "service_is_initialized", json!({"name": "my-service"})),
+            k8s("restart", "action", "chaosk8s.deployment.actions", "rollout_deployment", json!({"name": "my-service"})),
+            k8s("delete-svc", "action", "chaosk8s.service.actions", "delete_service", json!({"name": "my-service"})),
+            k8s("svc-gone", "probe", "chaosk8s.service.probes", "service_is_initialized",
+                json!({"name": "my-service", "raise_if_service_not_initialized": false})),
+            k8s("restart-missing", "action", "chaosk8s.deployment.actions", "rollout_deployment", json!({"name": "nope"}))
+        ]
+    });
+    let (out, j) = run(dir.path(), &mut chaos_k8s(dir.path()), &exp);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let steps = &j["run"];
+    assert_eq!(steps[0]["output"], json!(true));
+    assert_eq!(steps[1]["status"], "succeeded");
+    assert_eq!(steps[2]["status"], "succeeded");
+    assert_eq!(steps[3]["output"], json!(false));
+    assert_eq!(steps[4]["status"], "failed");
+    assert!(steps[4]["exception"]
+        .to_string()
+        .contains("failed to rollout the deployment 'nope'!"));
+    let deployment = cluster
+        .get("apps/v1", "Deployment", Some("default"), "my-service")
+        .unwrap();
+    let stamp = deployment["spec"]["template"]["metadata"]["annotations"]
+        ["kubectl.kubernetes.io/restartedAt"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(stamp.ends_with("+00:00Z"), "the reference's stamp: {stamp}");
+    wait_for(
+        || {
+            let now: Vec<String> = cluster
+                .list("v1", "Pod", Some("default"))
+                .iter()
+                .filter(|p| p["status"]["phase"] == "Running")
+                .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
+                .collect();
+            now.len() == 3 && now.iter().all(|n| !before.contains(n))
+        },
+        "the restart to replace every pod",
+    );
+    assert!(cluster
+        .get("v1", "Service", Some("default"), "my-service")
+        .is_none());
+
+    let exp = json!({
+        "title": "delete", "description": "d",
+        "method": [k8s("delete", "action", "chaosk8s.deployment.actions", "delete_deployment", json!({"name": "my-service"}))]
+    });
+    let (_, j) = run(dir.path(), &mut chaos_k8s(dir.path()), &exp);
+    assert_eq!(j["run"][0]["status"], "succeeded");
+    assert!(cluster
+        .get("apps/v1", "Deployment", Some("default"), "my-service")
+        .is_none());
+    wait_for(
+        || cluster.list("v1", "Pod", Some("default")).is_empty(),
+        "the pods to go with it",
+    );
+}

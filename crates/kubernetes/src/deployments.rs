@@ -73,3 +73,62 @@ pub async fn deployment_available_and_healthy(ctx: Ctx<'_>) -> Result<Value, Out
         None => Ok(Value::Bool(true)),
     }
 }
+
+/// `delete_deployment(name=None, ns="default", label_selector=None)`: by
+/// name (the selector is then ignored, as in the reference), else by label
+/// selector, else every deployment of the namespace. Returns nothing.
+pub async fn delete_deployment(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    let ns = ctx.args.str_or("ns", "default");
+    let mut params = ListParams::default();
+    if let Some(name) = ctx.args.opt_str("name").filter(|s| !s.is_empty()) {
+        params = params.fields(&format!("metadata.name={name}"));
+    } else if let Some(l) = ctx.args.opt_str("label_selector").filter(|s| !s.is_empty()) {
+        params = params.labels(&l);
+    }
+    let api: Api<Deployment> = Api::namespaced(ctx.client(), &ns);
+    let found = api
+        .list(&params)
+        .await
+        .map_err(|e| api_failure(&ctx, &e, "list", "deployments", Some(&ns)))?
+        .items;
+    for d in found {
+        let name = d.metadata.name.unwrap_or_default();
+        api.delete(&name, &kube::api::DeleteParams::default())
+            .await
+            .map_err(|e| api_failure(&ctx, &e, "delete", "deployments", Some(&ns)))?;
+    }
+    Ok(Value::Null)
+}
+
+/// `rollout_deployment(name, ns="default")`: `kubectl rollout restart`, by
+/// the `kubectl.kubernetes.io/restartedAt` annotation of the pod template.
+pub async fn rollout_deployment(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    let name = ctx.args.str_or("name", "None");
+    let ns = ctx.args.str_or("ns", "default");
+    // The reference's odd stamp: ISO time with an offset *and* a `Z`.
+    let now = format!(
+        "{}Z",
+        chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6f+00:00")
+    );
+    let body = serde_json::json!({"spec": {"template": {"metadata": {"annotations": {
+        "kubectl.kubernetes.io/restartedAt": now
+    }}}}});
+    let api: Api<Deployment> = Api::namespaced(ctx.client(), &ns);
+    match api
+        .patch(&name, &PatchParams::default(), &Patch::Strategic(&body))
+        .await
+    {
+        Ok(_) => Ok(Value::Null),
+        Err(kube::Error::Api(r)) if r.code == 403 => Err(api_failure(
+            &ctx,
+            &kube::Error::Api(r),
+            "patch",
+            "deployments",
+            Some(&ns),
+        )),
+        Err(e) => Err(Outcome::Failed(format!(
+            "failed to rollout the deployment '{name}'! Error: {}",
+            status_body(&e)
+        ))),
+    }
+}

@@ -18,6 +18,7 @@ mod client;
 mod deployments;
 mod nodes;
 mod pods;
+mod services;
 
 use std::sync::Arc;
 
@@ -306,6 +307,63 @@ pub fn catalog() -> &'static [Function] {
                     verbs: &["list"],
                 }],
                 handler: handler!(deployments::deployment_available_and_healthy),
+            },
+            Function {
+                modules: &["chaosk8s.deployment.actions", "chaosk8s.actions"],
+                name: "delete_deployment",
+                kind: "action",
+                params: &[
+                    ("name", Some("None")),
+                    ("ns", Some("'default'")),
+                    ("label_selector", Some("None")),
+                ],
+                rules: &[Rule {
+                    group: "apps",
+                    resource: "deployments",
+                    verbs: &["list", "delete"],
+                }],
+                handler: handler!(deployments::delete_deployment),
+            },
+            Function {
+                modules: &["chaosk8s.deployment.actions"],
+                name: "rollout_deployment",
+                kind: "action",
+                params: &[("name", Some("None")), ("ns", Some("'default'"))],
+                rules: &[Rule {
+                    group: "apps",
+                    resource: "deployments",
+                    verbs: &["patch"],
+                }],
+                handler: handler!(deployments::rollout_deployment),
+            },
+            Function {
+                modules: &["chaosk8s.service.probes", "chaosk8s.probes"],
+                name: "service_is_initialized",
+                kind: "probe",
+                params: &[
+                    ("name", Some("None")),
+                    ("ns", Some("'default'")),
+                    ("label_selector", Some("None")),
+                    ("raise_if_service_not_initialized", Some("True")),
+                ],
+                rules: &[Rule {
+                    group: "",
+                    resource: "services",
+                    verbs: &["list"],
+                }],
+                handler: handler!(services::service_is_initialized),
+            },
+            Function {
+                modules: &["chaosk8s.service.actions", "chaosk8s.actions"],
+                name: "delete_service",
+                kind: "action",
+                params: &[("name", None), ("ns", Some("'default'"))],
+                rules: &[Rule {
+                    group: "",
+                    resource: "services",
+                    verbs: &["delete"],
+                }],
+                handler: handler!(services::delete_service),
             },
             Function {
                 modules: &["chaosk8s.node.probes"],

@@ -1,0 +1,52 @@
+//! `chaosk8s.service.actions` and `chaosk8s.service.probes`.
+
+use chaos_pyvalue::Value;
+use k8s_openapi::api::core::v1::Service;
+use kube::api::{Api, DeleteParams, ListParams};
+
+use crate::{api_failure, Ctx, Outcome};
+
+/// `service_is_initialized(name=None, ns="default", label_selector=None,
+/// raise_if_service_not_initialized=True)`: the Service object exists
+/// (endpoints are not looked at, as in the reference).
+pub async fn service_is_initialized(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    let name = ctx.args.opt_str("name").filter(|s| !s.is_empty());
+    let ns = ctx.args.str_or("ns", "default");
+    let raise = ctx.args.bool_or("raise_if_service_not_initialized", true);
+    let mut params = ListParams::default();
+    if let Some(n) = &name {
+        params = params.fields(&format!("metadata.name={n}"));
+    }
+    if let Some(l) = ctx.args.opt_str("label_selector").filter(|s| !s.is_empty()) {
+        params = params.labels(&l);
+    }
+    let api: Api<Service> = Api::namespaced(ctx.client(), &ns);
+    let found = api
+        .list(&params)
+        .await
+        .map_err(|e| api_failure(&ctx, &e, "list", "services", Some(&ns)))?
+        .items;
+    if found.is_empty() {
+        let message = format!(
+            "service '{}' is not initialized",
+            name.as_deref().unwrap_or("None")
+        );
+        return if raise {
+            Err(Outcome::Failed(message))
+        } else {
+            Ok(Value::Bool(false))
+        };
+    }
+    Ok(Value::Bool(true))
+}
+
+/// `delete_service(name, ns="default")`. Returns nothing.
+pub async fn delete_service(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    let name = ctx.args.required_str("name", "delete_service")?;
+    let ns = ctx.args.str_or("ns", "default");
+    let api: Api<Service> = Api::namespaced(ctx.client(), &ns);
+    api.delete(&name, &DeleteParams::default())
+        .await
+        .map_err(|e| api_failure(&ctx, &e, "delete", "services", Some(&ns)))?;
+    Ok(Value::Null)
+}
