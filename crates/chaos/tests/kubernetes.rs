@@ -544,3 +544,65 @@ fn services_are_probed_and_deleted_deployments_restarted_and_deleted() {
         "the pods to go with it",
     );
 }
+
+#[test]
+fn pod_logs_are_read_and_statefulsets_scaled_and_removed() {
+    let dir = common::scratch();
+    let cluster = book_cluster(dir.path());
+    let pods = cluster.list("v1", "Pod", Some("default"));
+    let first = pods[0]["metadata"]["name"].as_str().unwrap().to_string();
+    assert!(cluster.set_pod_log("default", &first, None, "started\nready\n"));
+    cluster.apply(json!({
+        "apiVersion": "apps/v1", "kind": "StatefulSet",
+        "metadata": {"name": "db", "namespace": "default", "labels": {"app": "db"}},
+        "spec": {"replicas": 1, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
+            "template": {"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [{"name": "db", "image": "postgres:16"}]}}}
+    }));
+    wait_for(
+        || cluster.get("v1", "Pod", Some("default"), "db-0").is_some(),
+        "db-0",
+    );
+    let exp = json!({
+        "title": "logs and statefulsets", "description": "d",
+        "method": [
+            k8s("logs", "probe", "chaosk8s.pod.probes", "read_pod_logs", json!({"name": "my-app", "last": "10 minutes"})),
+            k8s("bad-last", "probe", "chaosk8s.pod.probes", "read_pod_logs", json!({"name": "my-app", "last": "soonish"})),
+            k8s("scale-db", "action", "chaosk8s.statefulset.actions", "scale_statefulset", json!({"name": "db", "replicas": 3}))
+        ]
+    });
+    let (out, j) = run(dir.path(), &mut chaos_k8s(dir.path()), &exp);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let logs = j["run"][0]["output"].as_object().unwrap();
+    assert_eq!(logs.len(), 3, "one log per my-app pod: {logs:?}");
+    assert!(logs[&first].as_str().unwrap().contains("ready"), "{logs:?}");
+    assert_eq!(j["run"][1]["status"], "failed");
+    assert!(j["run"][1]["exception"]
+        .to_string()
+        .contains("cannot read 'soonish' as a time"));
+    let log_requests: Vec<String> = cluster
+        .requests()
+        .iter()
+        .filter(|r| r.subresource == "log")
+        .map(|r| r.query.clone())
+        .collect();
+    assert!(
+        log_requests
+            .iter()
+            .all(|q| q.contains("timestamps=true") && q.contains("sinceSeconds=600")),
+        "{log_requests:?}"
+    );
+    wait_for(
+        || cluster.get("v1", "Pod", Some("default"), "db-2").is_some(),
+        "db scaled to 3",
+    );
+
+    let exp = json!({
+        "title": "remove", "description": "d",
+        "method": [k8s("remove-db", "action", "chaosk8s.statefulset.actions", "remove_statefulset", json!({"label_selector": "app=db"}))]
+    });
+    let (_, j) = run(dir.path(), &mut chaos_k8s(dir.path()), &exp);
+    assert_eq!(j["run"][0]["status"], "succeeded", "{}", j["run"][0]);
+    assert!(cluster
+        .get("apps/v1", "StatefulSet", Some("default"), "db")
+        .is_none());
+}

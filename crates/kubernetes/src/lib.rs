@@ -19,6 +19,7 @@ mod deployments;
 mod nodes;
 mod pods;
 mod services;
+mod statefulsets;
 
 use std::sync::Arc;
 
@@ -364,6 +365,60 @@ pub fn catalog() -> &'static [Function] {
                     verbs: &["delete"],
                 }],
                 handler: handler!(services::delete_service),
+            },
+            Function {
+                modules: &["chaosk8s.pod.probes", "chaosk8s.probes"],
+                name: "read_pod_logs",
+                kind: "probe",
+                params: &[
+                    ("name", Some("None")),
+                    ("last", Some("None")),
+                    ("ns", Some("'default'")),
+                    ("from_previous", Some("False")),
+                    ("label_selector", Some("'name in ({name})'")),
+                    ("container_name", Some("None")),
+                ],
+                rules: &[
+                    POD_LIST,
+                    Rule {
+                        group: "",
+                        resource: "pods/log",
+                        verbs: &["get"],
+                    },
+                ],
+                handler: handler!(pods::read_pod_logs),
+            },
+            Function {
+                modules: &["chaosk8s.statefulset.actions"],
+                name: "scale_statefulset",
+                kind: "action",
+                params: &[
+                    ("name", None),
+                    ("replicas", None),
+                    ("ns", Some("'default'")),
+                ],
+                rules: &[Rule {
+                    group: "apps",
+                    resource: "statefulsets",
+                    verbs: &["patch"],
+                }],
+                handler: handler!(statefulsets::scale_statefulset),
+            },
+            Function {
+                modules: &["chaosk8s.statefulset.actions"],
+                name: "remove_statefulset",
+                kind: "action",
+                params: &[
+                    ("name", Some("None")),
+                    ("ns", Some("'default'")),
+                    ("label_selector", Some("None")),
+                ],
+                rules: &[Rule {
+                    group: "apps",
+                    resource: "statefulsets",
+                    verbs: &["list", "delete"],
+                }],
+                handler: handler!(statefulsets::remove_statefulset),
             },
             Function {
                 modules: &["chaosk8s.node.probes"],

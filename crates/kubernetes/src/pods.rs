@@ -199,3 +199,117 @@ pub async fn terminate_pods(ctx: Ctx<'_>) -> Result<Value, Outcome> {
     }
     Ok(Value::Array(names))
 }
+
+/// Seconds ago that `last` means, as `dateparser` reads the usual forms:
+/// `60s`, `1m`, `10 minutes`, `2h`, `1h30m`, `1 day`, `5 minutes ago`,
+/// `yesterday`, or a date (`2024-01-01`, RFC 3339).
+fn seconds_ago(last: &str) -> Option<i64> {
+    let text = last.trim().to_lowercase();
+    let text = text.strip_suffix("ago").unwrap_or(&text).trim();
+    if text == "yesterday" {
+        return Some(86_400);
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some((chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds());
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let midnight = d
+            .and_hms_opt(0, 0, 0)?
+            .and_local_timezone(chrono::Local)
+            .single()?;
+        return Some((chrono::Local::now() - midnight).num_seconds());
+    }
+    let mut total = 0i64;
+    let mut rest = text;
+    let mut any = false;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return None;
+        }
+        let n: i64 = rest[..digits].parse().ok()?;
+        rest = rest[digits..].trim_start();
+        let unit_len = rest
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(rest.len());
+        let unit = &rest[..unit_len];
+        rest = rest[unit_len..].trim_start();
+        let scale = match unit {
+            "s" | "sec" | "secs" | "second" | "seconds" => 1,
+            "m" | "min" | "mins" | "minute" | "minutes" => 60,
+            "h" | "hr" | "hrs" | "hour" | "hours" => 3_600,
+            "d" | "day" | "days" => 86_400,
+            "w" | "week" | "weeks" => 604_800,
+            _ => return None,
+        };
+        total += n * scale;
+        any = true;
+    }
+    any.then_some(total)
+}
+
+/// `read_pod_logs(name=None, last=None, ns="default", from_previous=False,
+/// label_selector="name in ({name})", container_name=None)`: each matching
+/// pod's log, with timestamps, by pod name.
+pub async fn read_pod_logs(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    let name = ctx.args.str_or("name", "None");
+    let ns = ctx.args.str_or("ns", "default");
+    let selector = ctx
+        .args
+        .str_or("label_selector", "name in ({name})")
+        .replace("{name}", &name);
+    let since = match ctx.args.opt_str("last").filter(|s| !s.is_empty()) {
+        Some(last) => Some(seconds_ago(&last).ok_or_else(|| {
+            Outcome::Failed(format!(
+                "cannot read '{last}' as a time: write a duration such as '10m' or '2 hours', or a date"
+            ))
+        })?),
+        None => None,
+    };
+    let pods = list_pods(&ctx, &ns, &selector).await?;
+    let api: Api<Pod> = Api::namespaced(ctx.client(), &ns);
+    let params = kube::api::LogParams {
+        container: ctx.args.opt_str("container_name"),
+        previous: ctx.args.bool_or("from_previous", false),
+        since_seconds: since.filter(|s| *s != 0),
+        timestamps: true,
+        ..Default::default()
+    };
+    let mut logs = chaos_pyvalue::Map::new();
+    for pod in pods {
+        let pod_name = pod.metadata.name.unwrap_or_default();
+        let text = api
+            .logs(&pod_name, &params)
+            .await
+            .map_err(|e| api_failure(&ctx, &e, "get", "pods/log", Some(&ns)))?;
+        logs.insert(pod_name, Value::String(text));
+    }
+    Ok(Value::Object(logs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::seconds_ago;
+
+    #[test]
+    fn last_reads_the_forms_dateparser_reads() {
+        for (text, seconds) in [
+            ("60s", 60),
+            ("1m", 60),
+            ("1 min", 60),
+            ("10 minutes", 600),
+            ("2h", 7_200),
+            ("2 hours", 7_200),
+            ("1h30m", 5_400),
+            ("1 day", 86_400),
+            ("yesterday", 86_400),
+            ("5 minutes ago", 300),
+        ] {
+            assert_eq!(seconds_ago(text), Some(seconds), "{text}");
+        }
+        assert_eq!(seconds_ago("soonish"), None);
+        assert!(seconds_ago("2024-01-01").is_some_and(|s| s > 86_400));
+    }
+}
