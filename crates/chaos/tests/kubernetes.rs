@@ -606,3 +606,42 @@ fn pod_logs_are_read_and_statefulsets_scaled_and_removed() {
         .get("apps/v1", "StatefulSet", Some("default"), "db")
         .is_none());
 }
+
+#[test]
+fn node_conditions_are_reported_and_checked() {
+    let dir = common::scratch();
+    let cluster = book_cluster(dir.path());
+    let mut node = cluster.get("v1", "Node", None, "node-3").unwrap();
+    for c in node["status"]["conditions"].as_array_mut().unwrap() {
+        if c["type"] == "MemoryPressure" {
+            c["status"] = json!("True");
+        }
+    }
+    cluster.apply(node);
+    let exp = json!({
+        "title": "nodes", "description": "d",
+        "method": [
+            k8s("conditions", "probe", "chaosk8s.node.probes", "get_all_node_status_conditions", json!({})),
+            k8s("pid", "probe", "chaosk8s.node.probes", "verify_nodes_condition", json!({})),
+            k8s("memory", "probe", "chaosk8s.node.probes", "verify_nodes_condition",
+                json!({"condition_type": "MemoryPressure", "condition_value": "False"})),
+            k8s("healthy", "probe", "chaosk8s.node.probes", "nodes_must_be_healthy", json!({})),
+            k8s("ready", "probe", "chaosk8s.node.probes", "all_nodes_must_be_ready_to_schedule", json!({}))
+        ]
+    });
+    let (out, j) = run(dir.path(), &mut chaos_k8s(dir.path()), &exp);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let conditions = j["run"][0]["output"].as_array().unwrap();
+    assert_eq!(conditions.len(), 3);
+    let third = conditions.iter().find(|c| c["name"] == "node-3").unwrap();
+    assert_eq!(third["MemoryPressure"], json!("True"));
+    assert_eq!(third["Ready"], json!("True"));
+    assert_eq!(j["run"][1]["output"], json!(true));
+    assert_eq!(j["run"][2]["output"], json!(false));
+    assert_eq!(j["run"][3]["output"], json!(false));
+    assert_eq!(
+        j["run"][4]["output"],
+        json!(true),
+        "memory pressure is not readiness"
+    );
+}

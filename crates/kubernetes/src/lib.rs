@@ -179,6 +179,11 @@ const POD_LIST: Rule = Rule {
     resource: "pods",
     verbs: &["list"],
 };
+const NODE_LIST: Rule = Rule {
+    group: "",
+    resource: "nodes",
+    verbs: &["list"],
+};
 const NODE_LIST_PATCH: Rule = Rule {
     group: "",
     resource: "nodes",
@@ -422,14 +427,38 @@ pub fn catalog() -> &'static [Function] {
             },
             Function {
                 modules: &["chaosk8s.node.probes"],
+                name: "get_all_node_status_conditions",
+                kind: "probe",
+                params: &[("label_selector", Some("None"))],
+                rules: &[NODE_LIST],
+                handler: handler!(nodes::get_all_node_status_conditions),
+            },
+            Function {
+                modules: &["chaosk8s.node.probes"],
+                name: "verify_nodes_condition",
+                kind: "probe",
+                params: &[
+                    ("condition_type", Some("'PIDPressure'")),
+                    ("condition_value", Some("'False'")),
+                    ("label_selector", Some("None")),
+                ],
+                rules: &[NODE_LIST],
+                handler: handler!(nodes::verify_nodes_condition),
+            },
+            Function {
+                modules: &["chaosk8s.node.probes"],
+                name: "nodes_must_be_healthy",
+                kind: "probe",
+                params: &[("label_selector", Some("None"))],
+                rules: &[NODE_LIST],
+                handler: handler!(nodes::nodes_must_be_healthy),
+            },
+            Function {
+                modules: &["chaosk8s.node.probes"],
                 name: "all_nodes_must_be_ready_to_schedule",
                 kind: "probe",
                 params: &[("label_selector", Some("None"))],
-                rules: &[Rule {
-                    group: "",
-                    resource: "nodes",
-                    verbs: &["list"],
-                }],
+                rules: &[NODE_LIST],
                 handler: handler!(nodes::all_nodes_must_be_ready_to_schedule),
             },
             Function {
@@ -481,11 +510,7 @@ pub fn catalog() -> &'static [Function] {
                 name: "get_nodes",
                 kind: "probe",
                 params: &[("label_selector", Some("None"))],
-                rules: &[Rule {
-                    group: "",
-                    resource: "nodes",
-                    verbs: &["list"],
-                }],
+                rules: &[NODE_LIST],
                 handler: handler!(nodes::get_nodes),
             },
         ]

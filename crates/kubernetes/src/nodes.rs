@@ -259,9 +259,9 @@ async fn wait_until_gone(
     }
 }
 
-/// `all_nodes_must_be_ready_to_schedule(label_selector=None)`: every node's
-/// `Ready` condition is `True` (cordoned nodes pass, as in the reference).
-pub async fn all_nodes_must_be_ready_to_schedule(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+/// Each node's conditions as `{"name": <node>, <type>: <status>, ...}`, in
+/// list order (the extension's `get_all_node_status_conditions`).
+async fn node_conditions(ctx: &Ctx<'_>) -> Result<Vec<chaos_pyvalue::Map<String, Value>>, Outcome> {
     let api: Api<Node> = Api::all(ctx.client());
     let mut params = ListParams::default();
     if let Some(l) = ctx.args.opt_str("label_selector").filter(|s| !s.is_empty()) {
@@ -270,16 +270,84 @@ pub async fn all_nodes_must_be_ready_to_schedule(ctx: Ctx<'_>) -> Result<Value, 
     let nodes = api
         .list(&params)
         .await
-        .map_err(|e| api_failure(&ctx, &e, "list", "nodes", None))?
+        .map_err(|e| api_failure(ctx, &e, "list", "nodes", None))?
         .items;
-    let ready = nodes.iter().all(|n| {
-        n.status
-            .as_ref()
-            .and_then(|s| s.conditions.as_ref())
-            .and_then(|c| c.iter().find(|c| c.type_ == "Ready"))
-            .is_some_and(|c| c.status == "True")
-    });
-    Ok(Value::Bool(ready))
+    Ok(nodes
+        .iter()
+        .map(|n| {
+            let mut m = chaos_pyvalue::Map::new();
+            m.insert("name".into(), Value::String(node_name(n)));
+            for c in n
+                .status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .into_iter()
+                .flatten()
+            {
+                m.insert(c.type_.clone(), Value::String(c.status.clone()));
+            }
+            m
+        })
+        .collect())
+}
+
+/// `get_all_node_status_conditions(label_selector=None)`.
+pub async fn get_all_node_status_conditions(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    Ok(Value::Array(
+        node_conditions(&ctx)
+            .await?
+            .into_iter()
+            .map(Value::Object)
+            .collect(),
+    ))
+}
+
+/// `all_nodes_must_be_ready_to_schedule(label_selector=None)`: every node's
+/// `Ready` condition is `True` (cordoned nodes pass, as in the reference).
+pub async fn all_nodes_must_be_ready_to_schedule(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    let nodes = node_conditions(&ctx).await?;
+    Ok(Value::Bool(nodes.iter().all(|n| {
+        n.get("Ready").and_then(Value::as_str) == Some("True")
+    })))
+}
+
+/// `verify_nodes_condition(condition_type="PIDPressure",
+/// condition_value="False", label_selector=None)`: every node reports the
+/// condition with that value (a node lacking it fails).
+pub async fn verify_nodes_condition(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    let ty = ctx.args.str_or("condition_type", "PIDPressure");
+    let value = ctx.args.str_or("condition_value", "False");
+    let nodes = node_conditions(&ctx).await?;
+    Ok(Value::Bool(nodes.iter().all(|n| {
+        n.get(&ty).and_then(Value::as_str) == Some(value.as_str())
+    })))
+}
+
+/// `nodes_must_be_healthy(label_selector=None)`: no node reports a problem
+/// condition, among those it reports (a node without `Ready` passes).
+pub async fn nodes_must_be_healthy(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    const HEALTHY: [(&str, &str); 12] = [
+        ("FrequentKubeletRestart", "False"),
+        ("FrequentDockerRestart", "False"),
+        ("FrequentContainerdRestart", "False"),
+        ("ReadonlyFilesystem", "False"),
+        ("KernelDeadlock", "False"),
+        ("CorruptDockerOverlay2", "False"),
+        ("FrequentUnregisterNetDevice", "False"),
+        ("NetworkUnavailable", "False"),
+        ("MemoryPressure", "False"),
+        ("DiskPressure", "False"),
+        ("PIDPressure", "False"),
+        ("Ready", "True"),
+    ];
+    let nodes = node_conditions(&ctx).await?;
+    Ok(Value::Bool(nodes.iter().all(|n| {
+        HEALTHY.iter().all(|(ty, want)| {
+            n.get(*ty)
+                .and_then(Value::as_str)
+                .is_none_or(|got| got == *want)
+        })
+    })))
 }
 
 /// `get_nodes(label_selector=None)`: the NodeList as the API sent it.
