@@ -645,3 +645,46 @@ fn node_conditions_are_reported_and_checked() {
         "memory pressure is not readiness"
     );
 }
+
+#[test]
+fn namespaces_are_created_from_a_name_or_a_spec_file_probed_and_deleted() {
+    let dir = common::scratch();
+    let cluster = book_cluster(dir.path());
+    std::fs::write(
+        dir.path().join("ns.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: from-yaml\n  labels:\n    team: chaos\n",
+    )
+    .unwrap();
+    let exp = json!({
+        "title": "namespaces", "description": "d",
+        "method": [
+            k8s("by-name", "action", "chaosk8s.namespace.actions", "create_namespace", json!({"name": "staging"})),
+            k8s("by-spec", "action", "chaosk8s.namespace.actions", "create_namespace", json!({"spec_path": "ns.yaml"})),
+            k8s("neither", "action", "chaosk8s.namespace.actions", "create_namespace", json!({})),
+            k8s("again", "action", "chaosk8s.namespace.actions", "create_namespace", json!({"name": "staging"})),
+            k8s("exists", "probe", "chaosk8s.namespace.probes", "namespace_exists", json!({"name": "staging"})),
+            k8s("delete", "action", "chaosk8s.namespace.actions", "delete_namespace", json!({"name": "staging"})),
+            k8s("gone", "probe", "chaosk8s.namespace.probes", "namespace_exists", json!({"name": "staging"}))
+        ]
+    });
+    let (out, j) = run(dir.path(), &mut chaos_k8s(dir.path()), &exp);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let steps = &j["run"];
+    assert_eq!(steps[0]["status"], "succeeded");
+    assert_eq!(steps[1]["status"], "succeeded");
+    let labelled = cluster.get("v1", "Namespace", None, "from-yaml").unwrap();
+    assert_eq!(labelled["metadata"]["labels"]["team"], json!("chaos"));
+    assert!(steps[2]["exception"]
+        .to_string()
+        .contains("You need to either specify name or spec_path"));
+    assert_eq!(steps[3]["status"], "failed", "409 AlreadyExists");
+    assert!(
+        steps[3]["exception"].to_string().contains("409"),
+        "{}",
+        steps[3]
+    );
+    assert_eq!(steps[4]["output"], json!(true));
+    assert_eq!(steps[5]["status"], "succeeded");
+    assert_eq!(steps[6]["output"], json!(false));
+    assert!(cluster.get("v1", "Namespace", None, "staging").is_none());
+}

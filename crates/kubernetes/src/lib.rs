@@ -16,6 +16,7 @@
 mod args;
 mod client;
 mod deployments;
+mod namespaces;
 mod nodes;
 mod pods;
 mod services;
@@ -424,6 +425,42 @@ pub fn catalog() -> &'static [Function] {
                     verbs: &["list", "delete"],
                 }],
                 handler: handler!(statefulsets::remove_statefulset),
+            },
+            Function {
+                modules: &["chaosk8s.namespace.actions"],
+                name: "create_namespace",
+                kind: "action",
+                params: &[("name", Some("None")), ("spec_path", Some("None"))],
+                rules: &[Rule {
+                    group: "",
+                    resource: "namespaces",
+                    verbs: &["create"],
+                }],
+                handler: handler!(namespaces::create_namespace),
+            },
+            Function {
+                modules: &["chaosk8s.namespace.actions"],
+                name: "delete_namespace",
+                kind: "action",
+                params: &[("name", None)],
+                rules: &[Rule {
+                    group: "",
+                    resource: "namespaces",
+                    verbs: &["delete"],
+                }],
+                handler: handler!(namespaces::delete_namespace),
+            },
+            Function {
+                modules: &["chaosk8s.namespace.probes"],
+                name: "namespace_exists",
+                kind: "probe",
+                params: &[("name", None)],
+                rules: &[Rule {
+                    group: "",
+                    resource: "namespaces",
+                    verbs: &["list"],
+                }],
+                handler: handler!(namespaces::namespace_exists),
             },
             Function {
                 modules: &["chaosk8s.node.probes"],
