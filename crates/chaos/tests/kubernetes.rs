@@ -626,7 +626,8 @@ fn node_conditions_are_reported_and_checked() {
             k8s("memory", "probe", "chaosk8s.node.probes", "verify_nodes_condition",
                 json!({"condition_type": "MemoryPressure", "condition_value": "False"})),
             k8s("healthy", "probe", "chaosk8s.node.probes", "nodes_must_be_healthy", json!({})),
-            k8s("ready", "probe", "chaosk8s.node.probes", "all_nodes_must_be_ready_to_schedule", json!({}))
+            k8s("ready", "probe", "chaosk8s.node.probes", "all_nodes_must_be_ready_to_schedule", json!({})),
+            k8s("list", "probe", "chaosk8s.node.probes", "get_nodes", json!({}))
         ]
     });
     let (out, j) = run(dir.path(), &mut chaos_k8s(dir.path()), &exp);
@@ -643,6 +644,13 @@ fn node_conditions_are_reported_and_checked() {
         j["run"][4]["output"],
         json!(true),
         "memory pressure is not readiness"
+    );
+    let list = &j["run"][5]["output"];
+    assert_eq!(list["kind"], json!("NodeList"), "the API's JSON as sent");
+    assert_eq!(list["items"].as_array().unwrap().len(), 3);
+    assert!(
+        list["items"][0]["metadata"]["creationTimestamp"].is_string(),
+        "camelCase keys"
     );
 }
 
