@@ -4,34 +4,12 @@ use chaos_pyvalue::Value;
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 
-use crate::{api_failure, status_body, Ctx, Outcome};
+use crate::{api_failure, quoting_failure, verdict, workloads, Ctx, Outcome};
 
 /// `scale_deployment(name, replicas, ns="default")`: patches the
-/// deployment's `spec.replicas` (not the scale subresource, as the
-/// reference does). Returns nothing.
+/// deployment's `spec.replicas`. Returns nothing.
 pub async fn scale_deployment(ctx: Ctx<'_>) -> Result<Value, Outcome> {
-    let name = ctx.args.required_str("name", "scale_deployment")?;
-    let replicas = ctx.args.opt_int("replicas").ok_or_else(|| {
-        Outcome::Failed(
-            "scale_deployment() missing 1 required positional argument: 'replicas'".into(),
-        )
-    })?;
-    let ns = ctx.args.str_or("ns", "default");
-    let api: Api<Deployment> = Api::namespaced(ctx.client(), &ns);
-    let body = serde_json::json!({"spec": {"replicas": replicas}});
-    match api
-        .patch(&name, &PatchParams::default(), &Patch::Strategic(&body))
-        .await
-    {
-        Ok(_) => Ok(Value::Null),
-        Err(e @ kube::Error::Api(_)) if matches!(&e, kube::Error::Api(r) if r.code == 403) => {
-            Err(api_failure(&ctx, &e, "patch", "deployments", Some(&ns)))
-        }
-        Err(e) => Err(Outcome::Failed(format!(
-            "failed to scale '{name}' to {replicas} replicas: {}",
-            status_body(&e)
-        ))),
-    }
+    workloads::scale::<Deployment>(&ctx, "scale_deployment", "deployments").await
 }
 
 /// `deployment_available_and_healthy(name, ns="default",
@@ -67,37 +45,12 @@ pub async fn deployment_available_and_healthy(ctx: Ctx<'_>) -> Result<Value, Out
             })
             .then(|| format!("Deployment '{name}' is not healthy"))
     };
-    match problem {
-        Some(message) if raise => Err(Outcome::Failed(message)),
-        Some(_) => Ok(Value::Bool(false)),
-        None => Ok(Value::Bool(true)),
-    }
+    verdict(problem, raise)
 }
 
-/// `delete_deployment(name=None, ns="default", label_selector=None)`: by
-/// name (the selector is then ignored, as in the reference), else by label
-/// selector, else every deployment of the namespace. Returns nothing.
+/// `delete_deployment(name=None, ns="default", label_selector=None)`.
 pub async fn delete_deployment(ctx: Ctx<'_>) -> Result<Value, Outcome> {
-    let ns = ctx.args.str_or("ns", "default");
-    let mut params = ListParams::default();
-    if let Some(name) = ctx.args.opt_str("name").filter(|s| !s.is_empty()) {
-        params = params.fields(&format!("metadata.name={name}"));
-    } else if let Some(l) = ctx.args.opt_str("label_selector").filter(|s| !s.is_empty()) {
-        params = params.labels(&l);
-    }
-    let api: Api<Deployment> = Api::namespaced(ctx.client(), &ns);
-    let found = api
-        .list(&params)
-        .await
-        .map_err(|e| api_failure(&ctx, &e, "list", "deployments", Some(&ns)))?
-        .items;
-    for d in found {
-        let name = d.metadata.name.unwrap_or_default();
-        api.delete(&name, &kube::api::DeleteParams::default())
-            .await
-            .map_err(|e| api_failure(&ctx, &e, "delete", "deployments", Some(&ns)))?;
-    }
-    Ok(Value::Null)
+    workloads::delete_matching::<Deployment>(&ctx, "deployments").await
 }
 
 /// `rollout_deployment(name, ns="default")`: `kubectl rollout restart`, by
@@ -114,21 +67,11 @@ pub async fn rollout_deployment(ctx: Ctx<'_>) -> Result<Value, Outcome> {
         "kubectl.kubernetes.io/restartedAt": now
     }}}}});
     let api: Api<Deployment> = Api::namespaced(ctx.client(), &ns);
-    match api
-        .patch(&name, &PatchParams::default(), &Patch::Strategic(&body))
+    api.patch(&name, &PatchParams::default(), &Patch::Strategic(&body))
         .await
-    {
-        Ok(_) => Ok(Value::Null),
-        Err(kube::Error::Api(r)) if r.code == 403 => Err(api_failure(
-            &ctx,
-            &kube::Error::Api(r),
-            "patch",
-            "deployments",
-            Some(&ns),
-        )),
-        Err(e) => Err(Outcome::Failed(format!(
-            "failed to rollout the deployment '{name}'! Error: {}",
-            status_body(&e)
-        ))),
-    }
+        .map_err(|e| {
+            let what = format!("failed to rollout the deployment '{name}'! Error");
+            quoting_failure(&ctx, &e, "patch", "deployments", Some(&ns), &what)
+        })?;
+    Ok(Value::Null)
 }

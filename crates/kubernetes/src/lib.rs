@@ -21,6 +21,7 @@ mod nodes;
 mod pods;
 mod services;
 mod statefulsets;
+mod workloads;
 
 use std::sync::Arc;
 
@@ -121,6 +122,32 @@ pub(crate) fn api_failure(
             r.code, r.reason, r.message
         )),
         other => Outcome::Failed(format!("cannot reach {target}: {other}")),
+    }
+}
+
+/// A probe's answer the extension's way: `True`, or on a problem either
+/// `ActivityFailed(problem)` (when its `raise_*` flag is set) or `False`.
+pub(crate) fn verdict(problem: Option<String>, raise: bool) -> Result<Value, Outcome> {
+    match problem {
+        Some(message) if raise => Err(Outcome::Failed(message)),
+        Some(_) => Ok(Value::Bool(false)),
+        None => Ok(Value::Bool(true)),
+    }
+}
+
+/// A failed write as the reference words it (`"<what>: <Status body>"`),
+/// except a 403, which says which permission was missing.
+pub(crate) fn quoting_failure(
+    ctx: &Ctx<'_>,
+    e: &kube::Error,
+    verb: &str,
+    resource: &str,
+    ns: Option<&str>,
+    what: &str,
+) -> Outcome {
+    match e {
+        kube::Error::Api(r) if r.code == 403 => api_failure(ctx, e, verb, resource, ns),
+        _ => Outcome::Failed(format!("{what}: {}", status_body(e))),
     }
 }
 

@@ -8,7 +8,7 @@ use chaos_pyvalue::Value;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, EvictParams, ListParams, Patch, PatchParams};
 
-use crate::{api_failure, status_body, Ctx, Outcome};
+use crate::{api_failure, quoting_failure, Ctx, Outcome};
 
 /// `_select_nodes`: by name, by label selector, both, or every node; then
 /// optionally only the nodes running pods that match `pod_label_selector`
@@ -82,15 +82,8 @@ async fn set_unschedulable(ctx: &Ctx<'_>, node: &str, value: bool) -> Result<(),
         .map(|_| ())
         .map_err(|e| {
             let what = if value { "unschedule" } else { "schedule" };
-            match e {
-                kube::Error::Api(ref r) if r.code == 403 => {
-                    api_failure(ctx, &e, "patch", "nodes", None)
-                }
-                _ => Outcome::Failed(format!(
-                    "Failed to {what} node '{node}': {}",
-                    status_body(&e)
-                )),
-            }
+            let what = format!("Failed to {what} node '{node}'");
+            quoting_failure(ctx, &e, "patch", "nodes", None, &what)
         })
 }
 
@@ -194,16 +187,12 @@ pub async fn drain_nodes(ctx: Ctx<'_>) -> Result<Value, Outcome> {
                 .clone()
                 .unwrap_or_else(|| "default".into());
             let api: Api<Pod> = Api::namespaced(ctx.client(), &ns);
-            if let Err(e) = api.evict(&name, &EvictParams::default()).await {
-                return Err(match e {
-                    kube::Error::Api(ref r) if r.code == 403 => {
-                        api_failure(&ctx, &e, "create", "pods/eviction", Some(&ns))
-                    }
-                    _ => {
-                        Outcome::Failed(format!("Failed to evict pod {name}: {}", status_body(&e)))
-                    }
-                });
-            }
+            api.evict(&name, &EvictParams::default())
+                .await
+                .map_err(|e| {
+                    let what = format!("Failed to evict pod {name}");
+                    quoting_failure(&ctx, &e, "create", "pods/eviction", Some(&ns), &what)
+                })?;
         }
         wait_until_gone(&ctx, &evicted, timeout).await?;
     }

@@ -4,7 +4,7 @@ use chaos_pyvalue::Value;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
 
-use crate::{api_failure, Ctx, Outcome};
+use crate::{api_failure, verdict, Ctx, Outcome};
 
 async fn list_pods(ctx: &Ctx<'_>, ns: &str, label_selector: &str) -> Result<Vec<Pod>, Outcome> {
     let api: Api<Pod> = Api::namespaced(ctx.client(), ns);
@@ -38,11 +38,7 @@ pub async fn pods_in_phase(ctx: Ctx<'_>) -> Result<Value, Outcome> {
             .find(|p| *p != wanted)
             .map(|p| format!("pod '{selector}' is in phase '{p}' but should be '{wanted}'"))
     };
-    match problem {
-        Some(message) if raise => Err(Outcome::Failed(message)),
-        Some(_) => Ok(Value::Bool(false)),
-        None => Ok(Value::Bool(true)),
-    }
+    verdict(problem, raise)
 }
 
 /// `pods_not_in_phase(label_selector, phase="Running", ns="default",
@@ -63,11 +59,7 @@ pub async fn pods_not_in_phase(ctx: Ctx<'_>) -> Result<Value, Outcome> {
             .find(|p| *p == unwanted)
             .map(|_| format!("pod '{selector}' should not be in phase '{unwanted}'"))
     };
-    match problem {
-        Some(message) if raise => Err(Outcome::Failed(message)),
-        Some(_) => Ok(Value::Bool(false)),
-        None => Ok(Value::Bool(true)),
-    }
+    verdict(problem, raise)
 }
 
 /// `count_pods(label_selector, phase=None, ns="default")`: how many pods
@@ -111,15 +103,11 @@ pub async fn pod_is_not_available(ctx: Ctx<'_>) -> Result<Value, Outcome> {
         .replace("{name}", &name);
     let raise = ctx.args.bool_or("raise_on_is_available", true);
     let pods = list_pods(&ctx, &ns, &selector).await?;
-    if pods.iter().any(|p| phase(p) == "Running") {
-        let message = format!("pod '{name}' is actually running");
-        return if raise {
-            Err(Outcome::Failed(message))
-        } else {
-            Ok(Value::Bool(false))
-        };
-    }
-    Ok(Value::Bool(true))
+    let running = pods.iter().any(|p| phase(p) == "Running");
+    verdict(
+        running.then(|| format!("pod '{name}' is actually running")),
+        raise,
+    )
 }
 
 /// `_select_pods`: by label selector and name pattern (a Python `re`

@@ -4,7 +4,7 @@ use chaos_pyvalue::Value;
 use k8s_openapi::api::core::v1::Service;
 use kube::api::{Api, DeleteParams, ListParams};
 
-use crate::{api_failure, Ctx, Outcome};
+use crate::{api_failure, verdict, Ctx, Outcome};
 
 /// `service_is_initialized(name=None, ns="default", label_selector=None,
 /// raise_if_service_not_initialized=True)`: the Service object exists
@@ -26,18 +26,15 @@ pub async fn service_is_initialized(ctx: Ctx<'_>) -> Result<Value, Outcome> {
         .await
         .map_err(|e| api_failure(&ctx, &e, "list", "services", Some(&ns)))?
         .items;
-    if found.is_empty() {
-        let message = format!(
-            "service '{}' is not initialized",
-            name.as_deref().unwrap_or("None")
-        );
-        return if raise {
-            Err(Outcome::Failed(message))
-        } else {
-            Ok(Value::Bool(false))
-        };
-    }
-    Ok(Value::Bool(true))
+    verdict(
+        found.is_empty().then(|| {
+            format!(
+                "service '{}' is not initialized",
+                name.as_deref().unwrap_or("None")
+            )
+        }),
+        raise,
+    )
 }
 
 /// `delete_service(name, ns="default")`. Returns nothing.

@@ -157,10 +157,9 @@ fn normalize_image(image: &str) -> String {
     s
 }
 
-/// What the kubelet reports while it pulls images and creates containers.
-fn creating_status(pod: &Value, node: &Value) -> Value {
-    let now = util::now_ts();
-    let host_ip = at(node, &["status", "addresses"])
+/// A node's InternalIP, which its pods report as their host.
+fn internal_ip(node: &Value) -> String {
+    at(node, &["status", "addresses"])
         .and_then(Value::as_array)
         .and_then(|a| {
             a.iter()
@@ -168,7 +167,13 @@ fn creating_status(pod: &Value, node: &Value) -> Value {
         })
         .and_then(|x| x.get("address").and_then(Value::as_str))
         .unwrap_or("172.18.0.2")
-        .to_string();
+        .to_string()
+}
+
+/// What the kubelet reports while it pulls images and creates containers.
+fn creating_status(pod: &Value, node: &Value) -> Value {
+    let now = util::now_ts();
+    let host_ip = internal_ip(node);
     let statuses: Vec<Value> = at(pod, &["spec", "containers"])
         .and_then(Value::as_array)
         .map(|cs| {
@@ -214,15 +219,7 @@ fn creating_status(pod: &Value, node: &Value) -> Value {
 /// What the kubelet reports once containers are up.
 fn running_status(st: &mut State, pod: &Value, node: &Value) -> Value {
     let now = util::now_ts();
-    let host_ip = at(node, &["status", "addresses"])
-        .and_then(Value::as_array)
-        .and_then(|a| {
-            a.iter()
-                .find(|x| x.get("type").and_then(Value::as_str) == Some("InternalIP"))
-        })
-        .and_then(|x| x.get("address").and_then(Value::as_str))
-        .unwrap_or("172.18.0.2")
-        .to_string();
+    let host_ip = internal_ip(node);
     let n = st.next_pod_ip;
     st.next_pod_ip += 1;
     let pod_ip = format!("10.244.{}.{}", (n / 250) % 250, n % 250 + 2);
