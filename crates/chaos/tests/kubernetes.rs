@@ -166,6 +166,78 @@ fn a_disruption_budget_refuses_the_drain_the_action_fails_and_the_rollback_uncor
 }
 
 #[test]
+fn a_drain_asked_to_retry_waits_for_the_budget_to_allow_the_eviction() {
+    let dir = common::scratch();
+    let cluster = book_cluster(dir.path());
+    cluster.apply(json!({
+        "apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+        "metadata": {"name": "my-app-pdb", "namespace": "default"},
+        "spec": {"minAvailable": 3, "selector": {"matchLabels": {"name": "my-app"}}}
+    }));
+    let exp = json!({
+        "title": "drain", "description": "d",
+        "method": [{"type": "action", "name": "drain", "provider": {"type": "kubernetes",
+            "func": "drain_nodes", "arguments": {"name": APP_NODE, "timeout": 30,
+            "retry_refused_evictions": true}}}]
+    });
+    // An operator scales up while the drain waits: the budget then allows
+    // one disruption and the retried eviction goes through.
+    let (out, j) = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            std::thread::sleep(Duration::from_millis(1500));
+            let mut deployment = cluster
+                .get("apps/v1", "Deployment", Some("default"), "my-service")
+                .unwrap();
+            deployment["spec"]["replicas"] = json!(4);
+            cluster.apply(deployment);
+        });
+        run(dir.path(), &mut chaos_k8s(dir.path()), &exp)
+    });
+    assert_eq!(
+        j["run"][0]["status"],
+        "succeeded",
+        "{}",
+        common::stderr(&out)
+    );
+    let refused = cluster
+        .requests()
+        .iter()
+        .filter(|r| r.subresource == "eviction" && r.status == 429)
+        .count();
+    assert!(refused >= 1, "the budget refused it first");
+    let evicted = cluster
+        .requests()
+        .iter()
+        .filter(|r| r.subresource == "eviction" && r.status == 201)
+        .count();
+    assert_eq!(evicted, 1, "then let it through");
+}
+
+#[test]
+fn the_retry_argument_is_ours_and_refused_under_the_extensions_module() {
+    let dir = common::scratch();
+    let _cluster = book_cluster(dir.path());
+    let exp = json!({
+        "title": "drain", "description": "d",
+        "method": [k8s("drain", "action", "chaosk8s.node.actions", "drain_nodes",
+            json!({"name": APP_NODE, "retry_refused_evictions": true}))]
+    });
+    let path = common::write_experiment(dir.path(), "experiment.json", &exp);
+    let out = chaos_k8s(dir.path())
+        .arg("validate")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        common::stderr(&out)
+            .contains("argument 'retry_refused_evictions' is not part of the function signature"),
+        "{}",
+        common::stderr(&out)
+    );
+}
+
+#[test]
 fn a_drain_without_budget_moves_the_pods_and_returns_the_node() {
     let dir = common::scratch();
     let cluster = book_cluster(dir.path());
@@ -220,6 +292,61 @@ fn a_forbidden_call_names_the_cluster_the_context_and_the_missing_permission() {
     assert!(
         exception.contains("permission to 'patch' nodes"),
         "the permission: {exception}"
+    );
+}
+
+#[test]
+fn a_refused_action_aborts_the_run_and_still_plays_the_rollbacks() {
+    let dir = common::scratch();
+    let cluster = book_cluster(dir.path());
+    cluster.forbid("delete", "", "pods");
+    let exp = json!({
+        "title": "kill a pod", "description": "d",
+        "steady-state-hypothesis": {"title": "three pods", "probes": [
+            {"type": "probe", "name": "three", "tolerance": 3, "provider": {"type": "kubernetes",
+                "func": "count_pods", "arguments": {"label_selector": "service=my-service"}}}
+        ]},
+        "method": [
+            k8s("cordon", "action", "chaosk8s.node.actions", "cordon_node", json!({"name": "node-2"})),
+            k8s("kill", "action", "chaosk8s.pod.actions", "terminate_pods",
+                json!({"label_selector": "service=my-service"})),
+            k8s("never", "action", "chaosk8s.node.actions", "cordon_node", json!({"name": "node-3"}))
+        ],
+        "rollbacks": [
+            k8s("uncordon", "action", "chaosk8s.node.actions", "uncordon_node", json!({"name": "node-2"}))
+        ]
+    });
+    let (out, j) = run(dir.path(), &mut chaos_k8s(dir.path()), &exp);
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    assert_eq!(
+        j["status"], "aborted",
+        "no verdict on a fault never injected"
+    );
+    assert_eq!(
+        j["run"].as_array().unwrap().len(),
+        2,
+        "the method stops at the refusal"
+    );
+    assert_eq!(j["run"][1]["status"], "failed");
+    assert!(j["run"][1]["exception"]
+        .to_string()
+        .contains("permission to 'delete' pods"));
+    assert!(
+        j["steady_states"]["after"].is_null(),
+        "no hypothesis after an aborted method"
+    );
+    assert_eq!(j["rollbacks"][0]["status"], "succeeded");
+    let node = cluster.get("v1", "Node", None, "node-2").unwrap();
+    assert!(
+        node["spec"]["unschedulable"] != json!(true),
+        "the rollback undid the cordon"
+    );
+    let node3 = cluster.get("v1", "Node", None, "node-3").unwrap();
+    assert!(node3["spec"]["unschedulable"] != json!(true));
+    assert!(
+        common::stderr(&out).contains("was refused, so its fault was never injected"),
+        "{}",
+        common::stderr(&out)
     );
 }
 

@@ -39,6 +39,16 @@ pub enum ActivityError {
         /// What went wrong, already phrased for the user.
         message: String,
     },
+    /// The system under test refused the request for lack of permission
+    /// (an HTTP 403). Recorded `failed` like [`ActivityError::Failed`]; when
+    /// an action of the method is refused the run is aborted, because the
+    /// fault was never injected and the verdict would be meaningless (the
+    /// reference goes on and reports `completed`; its users asked for this,
+    /// chaostoolkit-kubernetes issue 102).
+    Refused {
+        /// Which permission was missing, on which cluster.
+        message: String,
+    },
     /// Stopped by the cancellation token (an interrupt).
     Cancelled,
 }
@@ -49,6 +59,13 @@ impl ActivityError {
         ActivityError::Failed {
             message: message.into(),
             causes: Vec::new(),
+        }
+    }
+
+    /// A request refused for lack of permission.
+    pub fn refused(message: impl Into<String>) -> Self {
+        ActivityError::Refused {
+            message: message.into(),
         }
     }
 

@@ -620,7 +620,7 @@ async fn check_tolerance(ctx: &Arc<Ctx>, tolerance: &Value, output: &Value) -> R
             .await
             {
                 Ok(v) => Ok(crate::tolerance::probe_result_met(&v)),
-                Err(ActivityError::Failed { .. }) => Ok(false),
+                Err(ActivityError::Failed { .. } | ActivityError::Refused { .. }) => Ok(false),
                 Err(ActivityError::Aborted { message }) => Err(Halt::Abort(message)),
                 Err(ActivityError::Cancelled) => Err(Halt::Interrupted),
             }
@@ -784,6 +784,19 @@ async fn execute_activity(
         }
     };
     let mut failed_message = None;
+    // A refused action of the method stops the run once it is recorded.
+    let mut refusal = None;
+    let result = match result {
+        Err(ActivityError::Refused { message }) => {
+            if runs == Runs::Method && kind == "action" {
+                refusal = Some(format!(
+                    "action '{name}' was refused, so its fault was never injected: {message}"
+                ));
+            }
+            Err(ActivityError::failed(message))
+        }
+        other => other,
+    };
     let halt = match result {
         Ok(output) => {
             slot.edit(ctx, |r| {
@@ -813,8 +826,11 @@ async fn execute_activity(
             None
         }
         Err(ActivityError::Aborted { message }) => Some(Halt::Abort(message)),
+        // Already turned into `Failed` above.
+        Err(ActivityError::Refused { message }) => Some(Halt::Abort(message)),
         Err(ActivityError::Cancelled) => Some(Halt::Interrupted),
     };
+    let halt = halt.or(refusal.map(Halt::Abort));
     let end = journal::now_iso();
     let duration = started.elapsed().as_secs_f64();
     slot.edit(ctx, |r| {

@@ -38,6 +38,8 @@ use client::{Connection, Connections};
 pub(crate) enum Outcome {
     /// The reference's `ActivityFailed` (or any exception it raises).
     Failed(String),
+    /// The API server answered 403: which permission was missing.
+    Refused(String),
     /// The run was interrupted.
     Cancelled,
 }
@@ -112,7 +114,7 @@ pub(crate) fn api_failure(
             let scope = ns
                 .map(|n| format!("in namespace '{n}'"))
                 .unwrap_or_else(|| "cluster-wide".into());
-            Outcome::Failed(format!(
+            Outcome::Refused(format!(
                 "{target} refused: permission to '{verb}' {resource} {scope} is missing ({})",
                 r.message
             ))
@@ -581,6 +583,16 @@ pub fn catalog() -> &'static [Function] {
     })
 }
 
+/// Arguments the extension does not have, accepted only under our own
+/// `kubernetes` provider type (an experiment that names the Python module
+/// stays runnable by the extension itself).
+pub fn native_only_params(function: &str) -> &'static [&'static str] {
+    match function {
+        "drain_nodes" => &["retry_refused_evictions"],
+        _ => &[],
+    }
+}
+
 /// The function a provider names: by `module` and `func` for a `python`
 /// provider, by `func` alone (or `module.func`) for ours.
 pub fn find(provider: &Map<String, Value>) -> Option<&'static Function> {
@@ -671,6 +683,12 @@ impl Driver for KubernetesDriver {
             }
         };
         let mut issues = Vec::new();
+        let ours = provider.get("type").map(py_str).as_deref() == Some("kubernetes");
+        let extra = if ours {
+            native_only_params(function.name)
+        } else {
+            &[]
+        };
         let takes = || {
             function
                 .params
@@ -682,6 +700,7 @@ impl Driver for KubernetesDriver {
         // The reference binds the arguments to the signature; so do we.
         for name in arguments.keys() {
             if !function.params.iter().any(|(p, _)| p == name)
+                && !extra.contains(&name.as_str())
                 && name != "secrets"
                 && name != "configuration"
             {
@@ -759,6 +778,7 @@ impl Driver for KubernetesDriver {
             };
             outcome.map_err(|o| match o {
                 Outcome::Failed(message) => ActivityError::failed(message),
+                Outcome::Refused(message) => ActivityError::refused(message),
                 Outcome::Cancelled => ActivityError::Cancelled,
             })
         })

@@ -157,7 +157,9 @@ fn classify(pod: &Pod, node: &str, local_storage: bool) -> Result<Verdict, Outco
 /// nodes, then node by node evicts its pods (DaemonSet and mirror pods
 /// skipped) and waits up to `timeout` seconds for them to be gone. An
 /// eviction refused (a PodDisruptionBudget answers 429) fails the action at
-/// once, as in the reference. Returns the nodes' names.
+/// once, as in the reference, unless `retry_refused_evictions` (our own
+/// `kubernetes` provider type only) asks to retry it the way `kubectl drain`
+/// does, until `timeout` runs out. Returns the nodes' names.
 pub async fn drain_nodes(ctx: Ctx<'_>) -> Result<Value, Outcome> {
     let local_storage = ctx.args.bool_or("delete_pods_with_local_storage", false);
     let timeout = Duration::from_secs_f64(ctx.args.seconds_or("timeout", 120.0).max(0.0));
@@ -165,8 +167,10 @@ pub async fn drain_nodes(ctx: Ctx<'_>) -> Result<Value, Outcome> {
     for node in &nodes {
         set_unschedulable(&ctx, &node_name(node), true).await?;
     }
+    let retry = ctx.args.bool_or("retry_refused_evictions", false);
     let all_pods: Api<Pod> = Api::all(ctx.client());
     for node in &nodes {
+        let node_started = Instant::now();
         let node = node_name(node);
         let on_node = all_pods
             .list(&ListParams::default().fields(&format!("spec.nodeName={node}")))
@@ -187,12 +191,30 @@ pub async fn drain_nodes(ctx: Ctx<'_>) -> Result<Value, Outcome> {
                 .clone()
                 .unwrap_or_else(|| "default".into());
             let api: Api<Pod> = Api::namespaced(ctx.client(), &ns);
-            api.evict(&name, &EvictParams::default())
-                .await
-                .map_err(|e| {
-                    let what = format!("Failed to evict pod {name}");
-                    quoting_failure(&ctx, &e, "create", "pods/eviction", Some(&ns), &what)
-                })?;
+            loop {
+                match api.evict(&name, &EvictParams::default()).await {
+                    Ok(_) => break,
+                    Err(kube::Error::Api(r))
+                        if r.code == 429 && retry && node_started.elapsed() < timeout =>
+                    {
+                        tokio::select! {
+                            _ = tokio::time::sleep(EVICTION_RETRY_PERIOD) => {}
+                            _ = ctx.cancel.cancelled() => return Err(Outcome::Cancelled),
+                        }
+                    }
+                    Err(e) => {
+                        let what = format!("Failed to evict pod {name}");
+                        return Err(quoting_failure(
+                            &ctx,
+                            &e,
+                            "create",
+                            "pods/eviction",
+                            Some(&ns),
+                            &what,
+                        ));
+                    }
+                }
+            }
         }
         wait_until_gone(&ctx, &evicted, timeout).await?;
     }
@@ -200,6 +222,10 @@ pub async fn drain_nodes(ctx: Ctx<'_>) -> Result<Value, Outcome> {
         nodes.iter().map(|n| Value::String(node_name(n))).collect(),
     ))
 }
+
+/// How long `retry_refused_evictions` waits before asking again (kubectl
+/// drain waits 5 s; a budget usually frees up within a pod start).
+const EVICTION_RETRY_PERIOD: Duration = Duration::from_secs(2);
 
 /// Polls every 10 s (the reference's period) until each evicted pod is gone
 /// or was replaced by one with the same name and a new uid.
