@@ -4,7 +4,7 @@ use chaos_pyvalue::Value;
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 
-use crate::{api_failure, quoting_failure, verdict, workloads, Ctx, Outcome};
+use crate::{api_failure, quoting_failure, verdict, workloads, Ctx, Function, Outcome, Rule};
 
 /// `scale_deployment(name, replicas, ns="default")`: patches the
 /// deployment's `spec.replicas`. Returns nothing.
@@ -74,4 +74,71 @@ pub async fn rollout_deployment(ctx: Ctx<'_>) -> Result<Value, Outcome> {
             quoting_failure(&ctx, &e, "patch", "deployments", Some(&ns), &what)
         })?;
     Ok(Value::Null)
+}
+
+/// The functions of this module, for the catalog.
+pub(crate) fn functions() -> Vec<Function> {
+    vec![
+        Function {
+            modules: &["chaosk8s.deployment.actions", "chaosk8s.actions"],
+            name: "scale_deployment",
+            kind: "action",
+            params: &[
+                ("name", None),
+                ("replicas", None),
+                ("ns", Some("'default'")),
+            ],
+            rules: &[Rule {
+                group: "apps",
+                resource: "deployments",
+                verbs: &["patch"],
+            }],
+            handler: handler!(scale_deployment),
+        },
+        Function {
+            modules: &["chaosk8s.deployment.probes", "chaosk8s.probes"],
+            name: "deployment_available_and_healthy",
+            kind: "probe",
+            params: &[
+                ("name", None),
+                ("ns", Some("'default'")),
+                ("label_selector", Some("None")),
+                ("raise_on_unavailable", Some("True")),
+            ],
+            rules: &[Rule {
+                group: "apps",
+                resource: "deployments",
+                verbs: &["list"],
+            }],
+            handler: handler!(deployment_available_and_healthy),
+        },
+        Function {
+            modules: &["chaosk8s.deployment.actions", "chaosk8s.actions"],
+            name: "delete_deployment",
+            kind: "action",
+            params: &[
+                ("name", Some("None")),
+                ("ns", Some("'default'")),
+                ("label_selector", Some("None")),
+            ],
+            rules: &[Rule {
+                group: "apps",
+                resource: "deployments",
+                verbs: &["list", "delete"],
+            }],
+            handler: handler!(delete_deployment),
+        },
+        Function {
+            modules: &["chaosk8s.deployment.actions"],
+            name: "rollout_deployment",
+            kind: "action",
+            params: &[("name", Some("None")), ("ns", Some("'default'"))],
+            rules: &[Rule {
+                group: "apps",
+                resource: "deployments",
+                verbs: &["patch"],
+            }],
+            handler: handler!(rollout_deployment),
+        },
+    ]
 }

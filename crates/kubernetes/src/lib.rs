@@ -13,6 +13,18 @@
 //! Behaviour follows `docs/design/kubernetes-functions.md`, which records
 //! what the extension does call by call.
 
+/// A [`Handler`] for an async function taking a [`Ctx`].
+macro_rules! handler {
+    ($path:path) => {{
+        fn run(
+            ctx: $crate::Ctx<'_>,
+        ) -> futures::future::BoxFuture<'_, Result<chaos_pyvalue::Value, $crate::Outcome>> {
+            Box::pin($path(ctx))
+        }
+        run as $crate::Handler
+    }};
+}
+
 mod args;
 mod client;
 mod deployments;
@@ -166,16 +178,8 @@ pub(crate) fn query_escape(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-type Handler = for<'a> fn(Ctx<'a>) -> BoxFuture<'a, Result<Value, Outcome>>;
-
-macro_rules! handler {
-    ($path:path) => {{
-        fn run(ctx: Ctx<'_>) -> BoxFuture<'_, Result<Value, Outcome>> {
-            Box::pin($path(ctx))
-        }
-        run as Handler
-    }};
-}
+/// How a catalog entry runs its function.
+pub(crate) type Handler = for<'a> fn(Ctx<'a>) -> BoxFuture<'a, Result<Value, Outcome>>;
 
 /// One RBAC rule a function needs: API group, resource, verbs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,382 +208,21 @@ pub struct Function {
     handler: Handler,
 }
 
-const POD_LIST: Rule = Rule {
-    group: "",
-    resource: "pods",
-    verbs: &["list"],
-};
-const NODE_LIST: Rule = Rule {
-    group: "",
-    resource: "nodes",
-    verbs: &["list"],
-};
-const NODE_LIST_PATCH: Rule = Rule {
-    group: "",
-    resource: "nodes",
-    verbs: &["list", "patch"],
-};
-
 /// Every function implemented natively.
 pub fn catalog() -> &'static [Function] {
     static CATALOG: std::sync::OnceLock<Vec<Function>> = std::sync::OnceLock::new();
     CATALOG.get_or_init(|| {
-        vec![
-            Function {
-                modules: &["chaosk8s.pod.probes"],
-                name: "pods_in_phase",
-                kind: "probe",
-                params: &[
-                    ("label_selector", None),
-                    ("phase", Some("'Running'")),
-                    ("ns", Some("'default'")),
-                    ("raise_on_invalid_phase", Some("True")),
-                ],
-                rules: &[POD_LIST],
-                handler: handler!(pods::pods_in_phase),
-            },
-            Function {
-                modules: &["chaosk8s.pod.probes"],
-                name: "pods_not_in_phase",
-                kind: "probe",
-                params: &[
-                    ("label_selector", None),
-                    ("phase", Some("'Running'")),
-                    ("ns", Some("'default'")),
-                    ("raise_on_in_phase", Some("True")),
-                ],
-                rules: &[POD_LIST],
-                handler: handler!(pods::pods_not_in_phase),
-            },
-            Function {
-                modules: &["chaosk8s.pod.probes"],
-                name: "count_pods",
-                kind: "probe",
-                params: &[
-                    ("label_selector", None),
-                    ("phase", Some("None")),
-                    ("ns", Some("'default'")),
-                ],
-                rules: &[POD_LIST],
-                handler: handler!(pods::count_pods),
-            },
-            Function {
-                modules: &["chaosk8s.pod.probes"],
-                name: "count_min_pods",
-                kind: "probe",
-                params: &[
-                    ("label_selector", None),
-                    ("phase", Some("'Running'")),
-                    ("min_count", Some("2")),
-                    ("ns", Some("'default'")),
-                ],
-                rules: &[POD_LIST],
-                handler: handler!(pods::count_min_pods),
-            },
-            Function {
-                modules: &["chaosk8s.pod.probes", "chaosk8s.probes"],
-                name: "pod_is_not_available",
-                kind: "probe",
-                params: &[
-                    ("name", None),
-                    ("ns", Some("'default'")),
-                    ("label_selector", Some("'name in ({name})'")),
-                    ("raise_on_is_available", Some("True")),
-                ],
-                rules: &[POD_LIST],
-                handler: handler!(pods::pod_is_not_available),
-            },
-            Function {
-                modules: &["chaosk8s.pod.actions"],
-                name: "terminate_pods",
-                kind: "action",
-                params: &[
-                    ("label_selector", Some("None")),
-                    ("name_pattern", Some("None")),
-                    ("all", Some("False")),
-                    ("rand", Some("False")),
-                    ("mode", Some("'fixed'")),
-                    ("qty", Some("1")),
-                    ("grace_period", Some("-1")),
-                    ("ns", Some("'default'")),
-                    ("order", Some("'alphabetic'")),
-                ],
-                rules: &[Rule {
-                    group: "",
-                    resource: "pods",
-                    verbs: &["list", "delete"],
-                }],
-                handler: handler!(pods::terminate_pods),
-            },
-            Function {
-                modules: &["chaosk8s.deployment.actions", "chaosk8s.actions"],
-                name: "scale_deployment",
-                kind: "action",
-                params: &[
-                    ("name", None),
-                    ("replicas", None),
-                    ("ns", Some("'default'")),
-                ],
-                rules: &[Rule {
-                    group: "apps",
-                    resource: "deployments",
-                    verbs: &["patch"],
-                }],
-                handler: handler!(deployments::scale_deployment),
-            },
-            Function {
-                modules: &["chaosk8s.deployment.probes", "chaosk8s.probes"],
-                name: "deployment_available_and_healthy",
-                kind: "probe",
-                params: &[
-                    ("name", None),
-                    ("ns", Some("'default'")),
-                    ("label_selector", Some("None")),
-                    ("raise_on_unavailable", Some("True")),
-                ],
-                rules: &[Rule {
-                    group: "apps",
-                    resource: "deployments",
-                    verbs: &["list"],
-                }],
-                handler: handler!(deployments::deployment_available_and_healthy),
-            },
-            Function {
-                modules: &["chaosk8s.deployment.actions", "chaosk8s.actions"],
-                name: "delete_deployment",
-                kind: "action",
-                params: &[
-                    ("name", Some("None")),
-                    ("ns", Some("'default'")),
-                    ("label_selector", Some("None")),
-                ],
-                rules: &[Rule {
-                    group: "apps",
-                    resource: "deployments",
-                    verbs: &["list", "delete"],
-                }],
-                handler: handler!(deployments::delete_deployment),
-            },
-            Function {
-                modules: &["chaosk8s.deployment.actions"],
-                name: "rollout_deployment",
-                kind: "action",
-                params: &[("name", Some("None")), ("ns", Some("'default'"))],
-                rules: &[Rule {
-                    group: "apps",
-                    resource: "deployments",
-                    verbs: &["patch"],
-                }],
-                handler: handler!(deployments::rollout_deployment),
-            },
-            Function {
-                modules: &["chaosk8s.service.probes", "chaosk8s.probes"],
-                name: "service_is_initialized",
-                kind: "probe",
-                params: &[
-                    ("name", Some("None")),
-                    ("ns", Some("'default'")),
-                    ("label_selector", Some("None")),
-                    ("raise_if_service_not_initialized", Some("True")),
-                ],
-                rules: &[Rule {
-                    group: "",
-                    resource: "services",
-                    verbs: &["list"],
-                }],
-                handler: handler!(services::service_is_initialized),
-            },
-            Function {
-                modules: &["chaosk8s.service.actions", "chaosk8s.actions"],
-                name: "delete_service",
-                kind: "action",
-                params: &[("name", None), ("ns", Some("'default'"))],
-                rules: &[Rule {
-                    group: "",
-                    resource: "services",
-                    verbs: &["delete"],
-                }],
-                handler: handler!(services::delete_service),
-            },
-            Function {
-                modules: &["chaosk8s.pod.probes", "chaosk8s.probes"],
-                name: "read_pod_logs",
-                kind: "probe",
-                params: &[
-                    ("name", Some("None")),
-                    ("last", Some("None")),
-                    ("ns", Some("'default'")),
-                    ("from_previous", Some("False")),
-                    ("label_selector", Some("'name in ({name})'")),
-                    ("container_name", Some("None")),
-                ],
-                rules: &[
-                    POD_LIST,
-                    Rule {
-                        group: "",
-                        resource: "pods/log",
-                        verbs: &["get"],
-                    },
-                ],
-                handler: handler!(pods::read_pod_logs),
-            },
-            Function {
-                modules: &["chaosk8s.statefulset.actions"],
-                name: "scale_statefulset",
-                kind: "action",
-                params: &[
-                    ("name", None),
-                    ("replicas", None),
-                    ("ns", Some("'default'")),
-                ],
-                rules: &[Rule {
-                    group: "apps",
-                    resource: "statefulsets",
-                    verbs: &["patch"],
-                }],
-                handler: handler!(statefulsets::scale_statefulset),
-            },
-            Function {
-                modules: &["chaosk8s.statefulset.actions"],
-                name: "remove_statefulset",
-                kind: "action",
-                params: &[
-                    ("name", Some("None")),
-                    ("ns", Some("'default'")),
-                    ("label_selector", Some("None")),
-                ],
-                rules: &[Rule {
-                    group: "apps",
-                    resource: "statefulsets",
-                    verbs: &["list", "delete"],
-                }],
-                handler: handler!(statefulsets::remove_statefulset),
-            },
-            Function {
-                modules: &["chaosk8s.namespace.actions"],
-                name: "create_namespace",
-                kind: "action",
-                params: &[("name", Some("None")), ("spec_path", Some("None"))],
-                rules: &[Rule {
-                    group: "",
-                    resource: "namespaces",
-                    verbs: &["create"],
-                }],
-                handler: handler!(namespaces::create_namespace),
-            },
-            Function {
-                modules: &["chaosk8s.namespace.actions"],
-                name: "delete_namespace",
-                kind: "action",
-                params: &[("name", None)],
-                rules: &[Rule {
-                    group: "",
-                    resource: "namespaces",
-                    verbs: &["delete"],
-                }],
-                handler: handler!(namespaces::delete_namespace),
-            },
-            Function {
-                modules: &["chaosk8s.namespace.probes"],
-                name: "namespace_exists",
-                kind: "probe",
-                params: &[("name", None)],
-                rules: &[Rule {
-                    group: "",
-                    resource: "namespaces",
-                    verbs: &["list"],
-                }],
-                handler: handler!(namespaces::namespace_exists),
-            },
-            Function {
-                modules: &["chaosk8s.node.probes"],
-                name: "get_all_node_status_conditions",
-                kind: "probe",
-                params: &[("label_selector", Some("None"))],
-                rules: &[NODE_LIST],
-                handler: handler!(nodes::get_all_node_status_conditions),
-            },
-            Function {
-                modules: &["chaosk8s.node.probes"],
-                name: "verify_nodes_condition",
-                kind: "probe",
-                params: &[
-                    ("condition_type", Some("'PIDPressure'")),
-                    ("condition_value", Some("'False'")),
-                    ("label_selector", Some("None")),
-                ],
-                rules: &[NODE_LIST],
-                handler: handler!(nodes::verify_nodes_condition),
-            },
-            Function {
-                modules: &["chaosk8s.node.probes"],
-                name: "nodes_must_be_healthy",
-                kind: "probe",
-                params: &[("label_selector", Some("None"))],
-                rules: &[NODE_LIST],
-                handler: handler!(nodes::nodes_must_be_healthy),
-            },
-            Function {
-                modules: &["chaosk8s.node.probes"],
-                name: "all_nodes_must_be_ready_to_schedule",
-                kind: "probe",
-                params: &[("label_selector", Some("None"))],
-                rules: &[NODE_LIST],
-                handler: handler!(nodes::all_nodes_must_be_ready_to_schedule),
-            },
-            Function {
-                modules: &["chaosk8s.node.actions"],
-                name: "cordon_node",
-                kind: "action",
-                params: &[("name", Some("None")), ("label_selector", Some("None"))],
-                rules: &[NODE_LIST_PATCH],
-                handler: handler!(nodes::cordon_node),
-            },
-            Function {
-                modules: &["chaosk8s.node.actions"],
-                name: "uncordon_node",
-                kind: "action",
-                params: &[("name", Some("None")), ("label_selector", Some("None"))],
-                rules: &[NODE_LIST_PATCH],
-                handler: handler!(nodes::uncordon_node),
-            },
-            Function {
-                modules: &["chaosk8s.node.actions"],
-                name: "drain_nodes",
-                kind: "action",
-                params: &[
-                    ("name", Some("None")),
-                    ("label_selector", Some("None")),
-                    ("delete_pods_with_local_storage", Some("False")),
-                    ("timeout", Some("120")),
-                    ("count", Some("None")),
-                    ("pod_label_selector", Some("None")),
-                    ("pod_namespace", Some("None")),
-                ],
-                rules: &[
-                    NODE_LIST_PATCH,
-                    Rule {
-                        group: "",
-                        resource: "pods",
-                        verbs: &["get", "list"],
-                    },
-                    Rule {
-                        group: "",
-                        resource: "pods/eviction",
-                        verbs: &["create"],
-                    },
-                ],
-                handler: handler!(nodes::drain_nodes),
-            },
-            Function {
-                modules: &["chaosk8s.node.probes"],
-                name: "get_nodes",
-                kind: "probe",
-                params: &[("label_selector", Some("None"))],
-                rules: &[NODE_LIST],
-                handler: handler!(nodes::get_nodes),
-            },
+        [
+            pods::functions(),
+            deployments::functions(),
+            services::functions(),
+            statefulsets::functions(),
+            namespaces::functions(),
+            nodes::functions(),
         ]
+        .into_iter()
+        .flatten()
+        .collect()
     })
 }
 

@@ -4,7 +4,7 @@ use chaos_pyvalue::Value;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 
-use crate::{api_failure, Ctx, Outcome};
+use crate::{api_failure, Ctx, Function, Outcome, Rule};
 
 /// A spec file as the extension reads it (§1.5 of the design notes): JSON
 /// or YAML by extension, case-sensitive, relative to the working folder.
@@ -72,4 +72,46 @@ pub async fn namespace_exists(ctx: Ctx<'_>) -> Result<Value, Outcome> {
         .map_err(|e| api_failure(&ctx, &e, "list", "namespaces", None))?
         .items;
     Ok(Value::Bool(!found.is_empty()))
+}
+
+/// The functions of this module, for the catalog.
+pub(crate) fn functions() -> Vec<Function> {
+    vec![
+        Function {
+            modules: &["chaosk8s.namespace.actions"],
+            name: "create_namespace",
+            kind: "action",
+            params: &[("name", Some("None")), ("spec_path", Some("None"))],
+            rules: &[Rule {
+                group: "",
+                resource: "namespaces",
+                verbs: &["create"],
+            }],
+            handler: handler!(create_namespace),
+        },
+        Function {
+            modules: &["chaosk8s.namespace.actions"],
+            name: "delete_namespace",
+            kind: "action",
+            params: &[("name", None)],
+            rules: &[Rule {
+                group: "",
+                resource: "namespaces",
+                verbs: &["delete"],
+            }],
+            handler: handler!(delete_namespace),
+        },
+        Function {
+            modules: &["chaosk8s.namespace.probes"],
+            name: "namespace_exists",
+            kind: "probe",
+            params: &[("name", None)],
+            rules: &[Rule {
+                group: "",
+                resource: "namespaces",
+                verbs: &["list"],
+            }],
+            handler: handler!(namespace_exists),
+        },
+    ]
 }

@@ -8,7 +8,7 @@ use chaos_pyvalue::Value;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, EvictParams, ListParams, Patch, PatchParams};
 
-use crate::{api_failure, quoting_failure, Ctx, Outcome};
+use crate::{api_failure, quoting_failure, Ctx, Function, Outcome, Rule};
 
 /// `_select_nodes`: by name, by label selector, both, or every node; then
 /// optionally only the nodes running pods that match `pod_label_selector`
@@ -373,4 +373,109 @@ pub async fn get_nodes(ctx: Ctx<'_>) -> Result<Value, Outcome> {
         path.push_str(&crate::query_escape(&l));
     }
     ctx.raw_get(&path, "list", "nodes", None).await
+}
+
+const NODE_LIST: Rule = Rule {
+    group: "",
+    resource: "nodes",
+    verbs: &["list"],
+};
+const NODE_LIST_PATCH: Rule = Rule {
+    group: "",
+    resource: "nodes",
+    verbs: &["list", "patch"],
+};
+
+/// The functions of this module, for the catalog.
+pub(crate) fn functions() -> Vec<Function> {
+    vec![
+        Function {
+            modules: &["chaosk8s.node.probes"],
+            name: "get_all_node_status_conditions",
+            kind: "probe",
+            params: &[("label_selector", Some("None"))],
+            rules: &[NODE_LIST],
+            handler: handler!(get_all_node_status_conditions),
+        },
+        Function {
+            modules: &["chaosk8s.node.probes"],
+            name: "verify_nodes_condition",
+            kind: "probe",
+            params: &[
+                ("condition_type", Some("'PIDPressure'")),
+                ("condition_value", Some("'False'")),
+                ("label_selector", Some("None")),
+            ],
+            rules: &[NODE_LIST],
+            handler: handler!(verify_nodes_condition),
+        },
+        Function {
+            modules: &["chaosk8s.node.probes"],
+            name: "nodes_must_be_healthy",
+            kind: "probe",
+            params: &[("label_selector", Some("None"))],
+            rules: &[NODE_LIST],
+            handler: handler!(nodes_must_be_healthy),
+        },
+        Function {
+            modules: &["chaosk8s.node.probes"],
+            name: "all_nodes_must_be_ready_to_schedule",
+            kind: "probe",
+            params: &[("label_selector", Some("None"))],
+            rules: &[NODE_LIST],
+            handler: handler!(all_nodes_must_be_ready_to_schedule),
+        },
+        Function {
+            modules: &["chaosk8s.node.actions"],
+            name: "cordon_node",
+            kind: "action",
+            params: &[("name", Some("None")), ("label_selector", Some("None"))],
+            rules: &[NODE_LIST_PATCH],
+            handler: handler!(cordon_node),
+        },
+        Function {
+            modules: &["chaosk8s.node.actions"],
+            name: "uncordon_node",
+            kind: "action",
+            params: &[("name", Some("None")), ("label_selector", Some("None"))],
+            rules: &[NODE_LIST_PATCH],
+            handler: handler!(uncordon_node),
+        },
+        Function {
+            modules: &["chaosk8s.node.actions"],
+            name: "drain_nodes",
+            kind: "action",
+            params: &[
+                ("name", Some("None")),
+                ("label_selector", Some("None")),
+                ("delete_pods_with_local_storage", Some("False")),
+                ("timeout", Some("120")),
+                ("count", Some("None")),
+                ("pod_label_selector", Some("None")),
+                ("pod_namespace", Some("None")),
+            ],
+            rules: &[
+                NODE_LIST_PATCH,
+                Rule {
+                    group: "",
+                    resource: "pods",
+                    verbs: &["get", "list"],
+                },
+                Rule {
+                    group: "",
+                    resource: "pods/eviction",
+                    verbs: &["create"],
+                },
+            ],
+            handler: handler!(drain_nodes),
+        },
+        Function {
+            modules: &["chaosk8s.node.probes"],
+            name: "get_nodes",
+            kind: "probe",
+            params: &[("label_selector", Some("None"))],
+            rules: &[NODE_LIST],
+            handler: handler!(get_nodes),
+        },
+    ]
 }

@@ -4,7 +4,7 @@ use chaos_pyvalue::Value;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
 
-use crate::{api_failure, verdict, Ctx, Outcome};
+use crate::{api_failure, verdict, Ctx, Function, Outcome, Rule};
 
 async fn list_pods(ctx: &Ctx<'_>, ns: &str, label_selector: &str) -> Result<Vec<Pod>, Outcome> {
     let api: Api<Pod> = Api::namespaced(ctx.client(), ns);
@@ -275,6 +275,126 @@ pub async fn read_pod_logs(ctx: Ctx<'_>) -> Result<Value, Outcome> {
         logs.insert(pod_name, Value::String(text));
     }
     Ok(Value::Object(logs))
+}
+
+const POD_LIST: Rule = Rule {
+    group: "",
+    resource: "pods",
+    verbs: &["list"],
+};
+
+/// The functions of this module, for the catalog.
+pub(crate) fn functions() -> Vec<Function> {
+    vec![
+        Function {
+            modules: &["chaosk8s.pod.probes"],
+            name: "pods_in_phase",
+            kind: "probe",
+            params: &[
+                ("label_selector", None),
+                ("phase", Some("'Running'")),
+                ("ns", Some("'default'")),
+                ("raise_on_invalid_phase", Some("True")),
+            ],
+            rules: &[POD_LIST],
+            handler: handler!(pods_in_phase),
+        },
+        Function {
+            modules: &["chaosk8s.pod.probes"],
+            name: "pods_not_in_phase",
+            kind: "probe",
+            params: &[
+                ("label_selector", None),
+                ("phase", Some("'Running'")),
+                ("ns", Some("'default'")),
+                ("raise_on_in_phase", Some("True")),
+            ],
+            rules: &[POD_LIST],
+            handler: handler!(pods_not_in_phase),
+        },
+        Function {
+            modules: &["chaosk8s.pod.probes"],
+            name: "count_pods",
+            kind: "probe",
+            params: &[
+                ("label_selector", None),
+                ("phase", Some("None")),
+                ("ns", Some("'default'")),
+            ],
+            rules: &[POD_LIST],
+            handler: handler!(count_pods),
+        },
+        Function {
+            modules: &["chaosk8s.pod.probes"],
+            name: "count_min_pods",
+            kind: "probe",
+            params: &[
+                ("label_selector", None),
+                ("phase", Some("'Running'")),
+                ("min_count", Some("2")),
+                ("ns", Some("'default'")),
+            ],
+            rules: &[POD_LIST],
+            handler: handler!(count_min_pods),
+        },
+        Function {
+            modules: &["chaosk8s.pod.probes", "chaosk8s.probes"],
+            name: "pod_is_not_available",
+            kind: "probe",
+            params: &[
+                ("name", None),
+                ("ns", Some("'default'")),
+                ("label_selector", Some("'name in ({name})'")),
+                ("raise_on_is_available", Some("True")),
+            ],
+            rules: &[POD_LIST],
+            handler: handler!(pod_is_not_available),
+        },
+        Function {
+            modules: &["chaosk8s.pod.actions"],
+            name: "terminate_pods",
+            kind: "action",
+            params: &[
+                ("label_selector", Some("None")),
+                ("name_pattern", Some("None")),
+                ("all", Some("False")),
+                ("rand", Some("False")),
+                ("mode", Some("'fixed'")),
+                ("qty", Some("1")),
+                ("grace_period", Some("-1")),
+                ("ns", Some("'default'")),
+                ("order", Some("'alphabetic'")),
+            ],
+            rules: &[Rule {
+                group: "",
+                resource: "pods",
+                verbs: &["list", "delete"],
+            }],
+            handler: handler!(terminate_pods),
+        },
+        Function {
+            modules: &["chaosk8s.pod.probes", "chaosk8s.probes"],
+            name: "read_pod_logs",
+            kind: "probe",
+            params: &[
+                ("name", Some("None")),
+                ("last", Some("None")),
+                ("ns", Some("'default'")),
+                ("from_previous", Some("False")),
+                ("label_selector", Some("'name in ({name})'")),
+                ("container_name", Some("None")),
+            ],
+            rules: &[
+                POD_LIST,
+                Rule {
+                    group: "",
+                    resource: "pods/log",
+                    verbs: &["get"],
+                },
+            ],
+            handler: handler!(read_pod_logs),
+        },
+    ]
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use chaos_pyvalue::Value;
 use k8s_openapi::api::core::v1::Service;
 use kube::api::{Api, DeleteParams, ListParams};
 
-use crate::{api_failure, verdict, Ctx, Outcome};
+use crate::{api_failure, verdict, Ctx, Function, Outcome, Rule};
 
 /// `service_is_initialized(name=None, ns="default", label_selector=None,
 /// raise_if_service_not_initialized=True)`: the Service object exists
@@ -46,4 +46,39 @@ pub async fn delete_service(ctx: Ctx<'_>) -> Result<Value, Outcome> {
         .await
         .map_err(|e| api_failure(&ctx, &e, "delete", "services", Some(&ns)))?;
     Ok(Value::Null)
+}
+
+/// The functions of this module, for the catalog.
+pub(crate) fn functions() -> Vec<Function> {
+    vec![
+        Function {
+            modules: &["chaosk8s.service.probes", "chaosk8s.probes"],
+            name: "service_is_initialized",
+            kind: "probe",
+            params: &[
+                ("name", Some("None")),
+                ("ns", Some("'default'")),
+                ("label_selector", Some("None")),
+                ("raise_if_service_not_initialized", Some("True")),
+            ],
+            rules: &[Rule {
+                group: "",
+                resource: "services",
+                verbs: &["list"],
+            }],
+            handler: handler!(service_is_initialized),
+        },
+        Function {
+            modules: &["chaosk8s.service.actions", "chaosk8s.actions"],
+            name: "delete_service",
+            kind: "action",
+            params: &[("name", None), ("ns", Some("'default'"))],
+            rules: &[Rule {
+                group: "",
+                resource: "services",
+                verbs: &["delete"],
+            }],
+            handler: handler!(delete_service),
+        },
+    ]
 }
