@@ -2,6 +2,8 @@
 //! and a small HTTP server on loopback.
 #![allow(dead_code)]
 
+pub mod k8s;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
