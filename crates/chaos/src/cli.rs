@@ -59,6 +59,58 @@ pub enum Command {
         #[command(subcommand)]
         action: SettingsAction,
     },
+    /// Run experiments inside a Kubernetes cluster.
+    Kubernetes {
+        #[command(subcommand)]
+        action: KubernetesAction,
+    },
+}
+
+/// `chaos kubernetes` sub-commands.
+#[derive(Subcommand, Debug)]
+pub enum KubernetesAction {
+    /// Print the manifests that run the experiment as a Job (or a CronJob):
+    /// ServiceAccount, least-privilege Roles computed from its Kubernetes
+    /// activities, the experiment in a ConfigMap, a claim keeping the journals.
+    Manifests(ManifestsArgs),
+}
+
+/// `chaos kubernetes manifests` options.
+#[derive(Args, Debug)]
+pub struct ManifestsArgs {
+    /// Run on this cron schedule (a CronJob) instead of once (a Job).
+    #[arg(long, value_name = "CRON")]
+    pub schedule: Option<String>,
+    /// Namespace of the Job, its ServiceAccount, ConfigMap and claim.
+    #[arg(long, default_value = "default", value_name = "NS")]
+    pub namespace: String,
+    /// Base name of the objects (default: made from the experiment's title).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// The chaos image (built from the project's Dockerfile).
+    #[arg(long, default_value = concat!("chaos:", env!("CARGO_PKG_VERSION")), value_name = "IMAGE")]
+    pub image: String,
+    /// Size of the claim that keeps the journals.
+    #[arg(long, default_value = "1Gi", value_name = "SIZE")]
+    pub journal_storage: String,
+    /// A Secret whose keys become environment variables of the run (for
+    /// `{"type": "env"}` secrets); repeatable.
+    #[arg(long = "env-from-secret", value_name = "SECRET")]
+    pub env_from_secrets: Vec<String>,
+    /// Write the manifests here instead of to the standard output.
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Do not validate the experiment first.
+    #[arg(long)]
+    pub no_validation: bool,
+    /// Do not verify TLS certificates when loading the experiment over HTTPS.
+    #[arg(long)]
+    pub no_verify_tls: bool,
+    /// The Python interpreter used to validate python activities.
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    /// The experiment: a path or an http(s) URL.
+    pub source: String,
 }
 
 /// `chaos run` options.

@@ -743,3 +743,97 @@ fn namespaces_are_created_from_a_name_or_a_spec_file_probed_and_deleted() {
     assert_eq!(steps[6]["output"], json!(false));
     assert!(cluster.get("v1", "Namespace", None, "staging").is_none());
 }
+
+#[test]
+fn discover_lists_the_native_kubernetes_functions_with_their_arguments_without_python() {
+    let dir = common::scratch();
+    let out = chaos_k8s(dir.path())
+        .args(["discover", "chaostoolkit-kubernetes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let discovery: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("discovery.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        discovery["extension"],
+        json!({"name": "chaostoolkit-kubernetes", "version": "0.39.0"})
+    );
+    assert_eq!(discovery["target"], "kubernetes");
+    let activities = discovery["activities"].as_array().unwrap();
+    let drain = activities
+        .iter()
+        .find(|a| a["name"] == "drain_nodes")
+        .expect("drain_nodes is listed");
+    assert_eq!(drain["mod"], "chaosk8s.node.actions");
+    assert_eq!(drain["type"], "action");
+    let arguments: Vec<&str> = drain["arguments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        arguments,
+        [
+            "name",
+            "label_selector",
+            "delete_pods_with_local_storage",
+            "timeout",
+            "secrets",
+            "count",
+            "pod_label_selector",
+            "pod_namespace"
+        ],
+        "the extension's own order"
+    );
+    assert!(drain["doc"].as_str().unwrap().contains("Drain"), "{drain}");
+    // Each listed activity validates as the discovery says it is called.
+    for a in activities {
+        let mut arguments = serde_json::Map::new();
+        for arg in a["arguments"].as_array().unwrap() {
+            if arg.get("default").is_none() {
+                let value = match arg["type"].as_str() {
+                    Some("integer") => json!(1),
+                    Some("boolean") => json!(true),
+                    Some("mapping") => json!({}),
+                    Some("list") => json!([]),
+                    _ => json!("x"),
+                };
+                arguments.insert(arg["name"].as_str().unwrap().to_string(), value);
+            }
+        }
+        let exp = json!({"title": "t", "description": "d", "method": [
+            k8s("a", a["type"].as_str().unwrap(), a["mod"].as_str().unwrap(), a["name"].as_str().unwrap(), Value::Object(arguments))
+        ]});
+        let path = common::write_experiment(dir.path(), "experiment.json", &exp);
+        let out = chaos_k8s(dir.path())
+            .arg("validate")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            a["name"],
+            common::stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn discover_goes_through_python_when_chaosk8s_is_forced_there() {
+    let dir = common::scratch();
+    let out = chaos_k8s(dir.path())
+        .env("CHAOS_FORCE_PYTHON", "chaosk8s")
+        .args(["discover", "--no-install", "chaostoolkit-kubernetes"])
+        .output()
+        .unwrap();
+    assert!(
+        common::stderr(&out).contains("no-python-here"),
+        "the Python route was taken: {}",
+        common::stderr(&out)
+    );
+    assert!(!dir.path().join("discovery.json").exists());
+}

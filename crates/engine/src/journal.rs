@@ -78,6 +78,34 @@ pub fn platform() -> String {
     }
 }
 
+/// The parts of `platform.uname()` chaoslib's discovery records (`python`
+/// is null: no interpreter was involved).
+pub fn platform_details() -> Map<String, Value> {
+    let mut m = Map::new();
+    let (system, release, version, machine) = match nix::sys::utsname::uname() {
+        Ok(u) => (
+            u.sysname().to_string_lossy().into_owned(),
+            u.release().to_string_lossy().into_owned(),
+            u.version().to_string_lossy().into_owned(),
+            u.machine().to_string_lossy().into_owned(),
+        ),
+        Err(_) => (
+            std::env::consts::OS.to_string(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ),
+    };
+    m.insert("system".into(), Value::from(system));
+    m.insert("node".into(), Value::from(node()));
+    m.insert("release".into(), Value::from(release));
+    m.insert("version".into(), Value::from(version));
+    m.insert("machine".into(), Value::from(machine));
+    m.insert("proc".into(), Value::from(""));
+    m.insert("python".into(), Value::Null);
+    m
+}
+
 /// The host name.
 pub fn node() -> String {
     nix::unistd::gethostname()

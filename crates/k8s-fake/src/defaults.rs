@@ -254,8 +254,22 @@ pub(crate) fn apply(kind: &str, obj: &mut Value, cluster_ip: &mut dyn FnMut() ->
 }
 
 /// `metadata.name` validation. Namespaces and Services need DNS labels;
+/// RBAC objects a path segment (`system:controller:x` is valid);
 /// everything else a DNS subdomain. Returns the validation message.
 pub(crate) fn validate_name(kind: &str, name: &str) -> Option<String> {
+    if matches!(
+        kind,
+        "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
+    ) {
+        // ValidateRBACName: path.IsValidPathSegmentName.
+        return if name == "." || name == ".." {
+            Some(format!("Invalid value: \"{name}\": may not be '{name}'"))
+        } else if name.contains('/') || name.contains('%') {
+            Some(format!("Invalid value: \"{name}\": may not contain '/'"))
+        } else {
+            None
+        };
+    }
     let label_rule = matches!(kind, "Namespace" | "Service");
     let is_label = |s: &str| {
         !s.is_empty()
@@ -288,6 +302,9 @@ mod tests {
     #[test]
     fn names() {
         assert!(validate_name("Pod", "web-1.x").is_none());
+        assert!(validate_name("ClusterRole", "system:controller:x").is_none());
+        assert!(validate_name("Pod", "system:controller:x").is_some());
+        assert!(validate_name("Role", "a/b").is_some());
         assert!(validate_name("Pod", "Web").is_some());
         assert!(validate_name("Namespace", "a.b").is_some());
         assert!(validate_name("Pod", "").is_some());

@@ -57,6 +57,7 @@ pub(crate) async fn serve(
                     let _ = hyper::server::conn::http1::Builder::new()
                         .keep_alive(true)
                         .serve_connection(TokioIo::new(stream), svc)
+                        .with_upgrades()
                         .await;
                 });
             }
@@ -217,7 +218,7 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> &'a str {
 }
 
 async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
     let raw_query = parts.uri.query().unwrap_or("").to_string();
     let query = parse_query(Some(&raw_query));
@@ -237,6 +238,16 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
         let st = shared.lock();
         authenticate(&st, &parts.headers).and_then(|()| authorize(&st, &info))
     };
+    if early.is_ok() {
+        if let Some(answer) = crate::exec::upgrade(&shared, &info, &mut parts) {
+            let (code, response) = match answer {
+                Ok(r) => (101, r),
+                Err(e) => (e.code, json_response(e.code, &e.to_json())),
+            };
+            record(&shared, &info, &content_type, String::new(), code);
+            return response;
+        }
+    }
     let mut body_text = String::new();
     let reply = match early {
         Err(e) => Err(e),
@@ -348,7 +359,20 @@ fn authorize(st: &State, info: &Info) -> Result<(), ApiError> {
     else {
         return Ok(());
     };
-    if !st.is_forbidden(&info.verb, group, resource, sub) {
+    let by_rbac = !st.rbac
+        || crate::rbac::allows(
+            &st.store,
+            &st.user,
+            &crate::rbac::Request {
+                verb: &info.verb,
+                group,
+                resource,
+                sub,
+                namespace: namespace.as_deref(),
+                name,
+            },
+        );
+    if by_rbac && !st.is_forbidden(&info.verb, group, resource, sub) {
         return Ok(());
     }
     let ns = if resource == "namespaces" {
@@ -445,7 +469,7 @@ impl ResourceRequest {
     }
 }
 
-fn parse_body(body: &[u8], headers: &HeaderMap) -> Result<Value, ApiError> {
+pub(crate) fn parse_body(body: &[u8], headers: &HeaderMap) -> Result<Value, ApiError> {
     let ct = header(headers, "content-type");
     let media = ct.split(';').next().unwrap_or("").trim();
     if !media.is_empty() && media != "application/json" && media != "*/*" {
@@ -502,6 +526,10 @@ fn resource_request(
     let dry_run = info.q("dryRun").is_some_and(|v| !v.is_empty());
     let opts = WriteOpts { api: true, dry_run };
     let ct = header(headers, "content-type");
+    if crate::events::is_v1(def) {
+        return crate::events::handle(st, info, headers, body, req, opts)
+            .map(|(code, v)| Reply::Json(code, v));
+    }
     if !req.sub.is_empty() {
         if req.name.is_empty() || !def.has_sub(&req.sub) {
             return Err(ApiError::no_route());
@@ -805,11 +833,20 @@ pub(crate) fn list(
     def: &ResourceDef,
     ns: Option<&str>,
 ) -> Result<Value, ApiError> {
-    let (label, field) = selectors(info, def)?;
     let ns = if def.namespaced { ns } else { None };
-    let mut items: Vec<&Value> = st
-        .store
-        .list(&def.group, &def.plural, ns)
+    list_from(st, info, def, st.store.list(&def.group, &def.plural, ns))
+}
+
+/// A list answer made of `stored` (one namespace's objects or all of
+/// them), after selectors, `continue` and `limit`.
+pub(crate) fn list_from(
+    st: &State,
+    info: &Info,
+    def: &ResourceDef,
+    stored: Vec<&Value>,
+) -> Result<Value, ApiError> {
+    let (label, field) = selectors(info, def)?;
+    let mut items: Vec<&Value> = stored
         .into_iter()
         .filter(|o| label.matches(&util::labels_of(o)) && field.matches(o))
         .collect();

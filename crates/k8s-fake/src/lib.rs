@@ -19,8 +19,9 @@
 //! Deliberate limits, each answered honestly: no TLS (kubectl, like all
 //! client-go programs, only sends kubeconfig credentials to `https://`
 //! servers, so `require_token` makes kubectl see 401 while kube-rs, which
-//! sends the token anyway, authenticates); no exec/attach/port-forward
-//! streams (400); no server-side apply and no protobuf request bodies (415:
+//! sends the token anyway, authenticates); exec only over WebSocket
+//! (`v4`/`v5.channel.k8s.io`, commands decided by `set_exec`), no SPDY and
+//! no attach/port-forward streams (400); no server-side apply and no protobuf request bodies (415:
 //! kubectl's typed-client subcommands such as `create namespace`, `expose`
 //! and `auth can-i` send protobuf; `get`, `apply`, `scale`, `cordon`,
 //! `drain`, `delete`, `logs` send JSON); no aggregated discovery (plain
@@ -38,9 +39,12 @@
 mod controllers;
 mod defaults;
 mod discovery;
+mod events;
+mod exec;
 mod http;
 mod patch;
 mod pods;
+mod rbac;
 mod resources;
 mod scale;
 mod selectors;
@@ -58,6 +62,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+pub use crate::exec::{ExecOutput, ExecRequest};
 use crate::state::Shared;
 
 /// One request as the fake served it, with the attributes Kubernetes'
@@ -174,6 +179,14 @@ impl FakeCluster {
         self.shared.lock().user = user.to_string();
     }
 
+    /// From now on, requests are authorized as the API server's RBAC
+    /// authorizer would: allowed only by a rule of a Role or ClusterRole
+    /// (stored in the fake, `apply` them) bound to the user (`set_user`,
+    /// e.g. `system:serviceaccount:chaos:runner`). `forbid` still applies.
+    pub fn enforce_rbac(&self) {
+        self.shared.lock().rbac = true;
+    }
+
     /// Creates or replaces any supported object, server-side metadata
     /// filled in (uid, resourceVersion, creationTimestamp, generation,
     /// namespace "default"); status is stored as given. A missing namespace
@@ -205,6 +218,9 @@ impl FakeCluster {
         } else {
             ""
         };
+        if events::is_v1(&def) {
+            return st.store.get("", "events", ns, name).map(events::to_v1);
+        }
         st.store.get(&def.group, &def.plural, ns, name).cloned()
     }
 
@@ -215,6 +231,14 @@ impl FakeCluster {
             return vec![];
         };
         let ns = if def.namespaced { namespace } else { None };
+        if events::is_v1(&def) {
+            return st
+                .store
+                .list("", "events", ns)
+                .into_iter()
+                .map(events::to_v1)
+                .collect();
+        }
         st.store.list_cloned(&def.group, &def.plural, ns)
     }
 
@@ -229,7 +253,10 @@ impl FakeCluster {
     ) -> Option<Value> {
         let out = {
             let mut st = self.shared.lock();
-            let def = st.def_for(api_version, kind)?;
+            let mut def = st.def_for(api_version, kind)?;
+            if events::is_v1(&def) {
+                def = st.def_for("v1", "Event")?;
+            }
             let ns = if def.namespaced {
                 namespace.unwrap_or("default")
             } else {
@@ -279,6 +306,17 @@ impl FakeCluster {
     pub fn set_pod_startup(&self, d: Duration) {
         self.shared.lock().pod_startup = d;
         self.shared.wake.notify_one();
+    }
+
+    /// Decides what `pods/{name}/exec` commands do: `handler` gets the
+    /// namespace, pod, container and command, and returns what the command
+    /// writes and its exit code (sent as the kubelet sends them: stdout,
+    /// stderr, then a `Status`, `NonZeroExitCode` with an `ExitCode` cause
+    /// unless 0). Without a handler, `echo`, `true` and `false` behave as in
+    /// a shell and other programs are not found (exit code 127). The
+    /// handler runs on the server's thread, so it must answer at once.
+    pub fn set_exec(&self, handler: impl Fn(&ExecRequest) -> ExecOutput + Send + Sync + 'static) {
+        self.shared.lock().exec = Some(Arc::new(handler));
     }
 
     /// Sets the log text served by `pods/{name}/log` (for one container,

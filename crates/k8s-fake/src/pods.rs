@@ -1,6 +1,7 @@
 //! Pod subresources: `log` (served from annotations a test sets),
 //! `eviction` (the PodDisruptionBudget check of the real eviction REST
-//! handler), `binding`, and honest refusals for the streaming ones.
+//! handler), `binding`, and honest refusals for the streams not served
+//! (attach, port-forward, exec over SPDY; WebSocket exec is `exec.rs`).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use hyper::header::HeaderMap;
@@ -286,6 +287,11 @@ pub(crate) fn bind(st: &mut State, req: &ResourceRequest, body: &Value) -> Resul
 pub(crate) fn streaming_unsupported(sub: &str, headers: &HeaderMap) -> ApiError {
     if headers.get("upgrade").is_none() {
         return ApiError::bad_request("Upgrade request required");
+    }
+    if sub == "exec" {
+        return ApiError::bad_request(
+            "pods/exec is served over WebSocket only (v4.channel.k8s.io, v5.channel.k8s.io) by the fake Kubernetes API server, not SPDY",
+        );
     }
     ApiError::bad_request(format!(
         "pods/{sub} is not supported by the fake Kubernetes API server (no streaming)"

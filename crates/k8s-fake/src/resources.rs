@@ -262,6 +262,9 @@ pub(crate) fn builtins() -> Vec<ResourceDef> {
             .all()
             .scale()
             .status(),
+        B::new(crate::events::GROUP, "v1", "events", "Event", true)
+            .short(&["ev"])
+            .fields(crate::events::FIELD_LABELS),
         B::new(
             "autoscaling",
             "v1",

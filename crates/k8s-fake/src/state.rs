@@ -23,6 +23,8 @@ pub(crate) struct State {
     pub rng: Rng,
     pub token: Option<String>,
     pub user: String,
+    /// Authorize requests by the stored RBAC objects (`enforce_rbac`).
+    pub rbac: bool,
     pub forbidden: Vec<(String, String, String)>,
     pub requests: Vec<RequestRecord>,
     pub controller_delay: Duration,
@@ -31,6 +33,8 @@ pub(crate) struct State {
     pub pod_startup: Duration,
     /// Pods being started, by uid, with the moment they run.
     pub starting: std::collections::HashMap<String, std::time::Instant>,
+    /// What `pods/exec` commands do (`FakeCluster::set_exec`).
+    pub exec: Option<crate::exec::ExecHandler>,
     next_cluster_ip: u32,
     pub next_pod_ip: u32,
 }
@@ -51,11 +55,13 @@ impl Shared {
             rng: Rng::from_entropy(),
             token: None,
             user: "system:serviceaccount:default:default".into(),
+            rbac: false,
             forbidden: vec![],
             requests: vec![],
             controller_delay: Duration::from_millis(300),
             pod_startup: Duration::ZERO,
             starting: std::collections::HashMap::new(),
+            exec: None,
             next_cluster_ip: 1,
             next_pod_ip: 10,
         };
@@ -513,6 +519,18 @@ impl State {
         let Some(old) = self.store.get(&def.group, &def.plural, ns, name).cloned() else {
             return Err(ApiError::not_found(&def.group, &def.plural, name));
         };
+        let media = content_type.split(';').next().unwrap_or("").trim();
+        if def.custom && media.eq_ignore_ascii_case("application/strategic-merge-patch+json") {
+            // Custom resources have no patch strategy to merge by.
+            return Err(ApiError::unsupported_media_type(
+                media,
+                &[
+                    "application/json-patch+json",
+                    "application/merge-patch+json",
+                    "application/apply-patch+yaml",
+                ],
+            ));
+        }
         let patched = apply_patch(&old, content_type, body)?;
         self.replace(def, ns, name, patched, sub, opts)
     }
@@ -685,6 +703,12 @@ impl State {
     /// Create-or-replace for `FakeCluster::apply`: everything as given,
     /// including status.
     pub(crate) fn apply(&mut self, obj: Value) -> Result<Value, ApiError> {
+        // Stored once, as core Events (see `events`).
+        let obj = if obj.get("apiVersion").and_then(Value::as_str) == Some("events.k8s.io/v1") {
+            crate::events::to_core(&obj)
+        } else {
+            obj
+        };
         let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
         let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
         let Some(def) = self.def_for(api_version, kind) else {

@@ -18,6 +18,17 @@ impl<'a> Args<'a> {
         self.values.get(name).filter(|v| !v.is_null())
     }
 
+    /// An argument as given (mappings, lists), `None` when absent or null.
+    pub fn value(&self, name: &str) -> Option<&'a Value> {
+        self.get(name)
+    }
+
+    /// Whether the argument was passed at all, even as null (Python's
+    /// explicit `None` differs from a default for a few parameters).
+    pub fn given(&self, name: &str) -> bool {
+        self.values.contains_key(name)
+    }
+
     /// A string argument, `None` when absent or null.
     pub fn opt_str(&self, name: &str) -> Option<String> {
         self.get(name).map(py_str)

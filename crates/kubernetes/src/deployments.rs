@@ -76,6 +76,113 @@ pub async fn rollout_deployment(ctx: Ctx<'_>) -> Result<Value, Outcome> {
     Ok(Value::Null)
 }
 
+/// `create_deployment(spec_path, ns="default")`. Returns nothing.
+pub async fn create_deployment(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    workloads::create_from_spec::<Deployment>(&ctx, "create_deployment", "deployments").await
+}
+
+/// `deployment_partially_available(name, ns="default", label_selector=None,
+/// raise_on_not_partially_available=True)`: the first matching deployment
+/// has at least one available replica.
+pub async fn deployment_partially_available(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    let name = ctx
+        .args
+        .required_str("name", "deployment_partially_available")?;
+    let ns = ctx.args.str_or("ns", "default");
+    let raise = ctx.args.bool_or("raise_on_not_partially_available", true);
+    let mut params = ListParams::default().fields(&format!("metadata.name={name}"));
+    if let Some(l) = ctx.args.opt_str("label_selector").filter(|s| !s.is_empty()) {
+        params = params.labels(&l);
+    }
+    let api: Api<Deployment> = Api::namespaced(ctx.client(), &ns);
+    let found = api
+        .list(&params)
+        .await
+        .map_err(|e| api_failure(&ctx, &e, "list", "deployments", Some(&ns)))?
+        .items;
+    let Some(first) = found.first() else {
+        return verdict(Some(format!("Deployment '{name}' was not found")), raise);
+    };
+    match first.status.as_ref().and_then(|s| s.available_replicas) {
+        Some(n) if n >= 1 => Ok(Value::Bool(true)),
+        Some(_) => verdict(Some(format!("Deployment '{name}' is not healthy")), raise),
+        // The reference compares `None >= 1` here and dies with a
+        // TypeError, whatever `raise_on_not_partially_available` says.
+        None => Err(Outcome::Failed(format!(
+            "TypeError: '>=' not supported between instances of 'NoneType' and 'int' \
+             (deployment '{name}' reports no available replicas)"
+        ))),
+    }
+}
+
+/// A deployment is ready when `readyReplicas == replicas`, a missing
+/// count never equal to a number (scaled to 0 is "not ready").
+fn deployment_ready(d: &Deployment) -> bool {
+    let ready = d.status.as_ref().and_then(|s| s.ready_replicas);
+    let wanted = d.spec.as_ref().and_then(|s| s.replicas);
+    ready.is_some() && ready == wanted
+}
+
+async fn deployment_has_state(
+    ctx: Ctx<'_>,
+    func: &str,
+    wanted: bool,
+    raise_flag: &str,
+    failure: &str,
+) -> Result<Value, Outcome> {
+    let args = workloads::WatchArgs::read(&ctx, func)?;
+    let raise = ctx.args.bool_or(raise_flag, true);
+    let reached = workloads::readiness_has_state::<Deployment>(
+        &ctx,
+        "deployments",
+        &args,
+        wanted,
+        deployment_ready,
+    )
+    .await?;
+    let problem = (!reached).then(|| {
+        format!(
+            "deployment '{}' failed to {failure} within {}s",
+            args.name, args.timeout_text
+        )
+    });
+    verdict(problem, raise)
+}
+
+/// `deployment_not_fully_available(name, ns="default", label_selector=None,
+/// timeout=30, raise_on_fully_available=True)`: waits (by watch) until the
+/// deployment is not fully ready.
+pub async fn deployment_not_fully_available(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    deployment_has_state(
+        ctx,
+        "deployment_not_fully_available",
+        false,
+        "raise_on_fully_available",
+        "stop running",
+    )
+    .await
+}
+
+/// `deployment_fully_available(name, ns="default", label_selector=None,
+/// timeout=30, raise_on_not_fully_available=True)`: waits (by watch) until
+/// every replica of the deployment is ready.
+pub async fn deployment_fully_available(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    deployment_has_state(
+        ctx,
+        "deployment_fully_available",
+        true,
+        "raise_on_not_fully_available",
+        "recover",
+    )
+    .await
+}
+
+const DEPLOYMENT_LIST_WATCH: Rule = Rule {
+    group: "apps",
+    resource: "deployments",
+    verbs: &["list", "watch"],
+};
+
 /// The functions of this module, for the catalog.
 pub(crate) fn functions() -> Vec<Function> {
     vec![
@@ -139,6 +246,63 @@ pub(crate) fn functions() -> Vec<Function> {
                 verbs: &["patch"],
             }],
             handler: handler!(rollout_deployment),
+        },
+        Function {
+            modules: &["chaosk8s.deployment.actions", "chaosk8s.actions"],
+            name: "create_deployment",
+            kind: "action",
+            params: &[("spec_path", None), ("ns", Some("'default'"))],
+            rules: &[Rule {
+                group: "apps",
+                resource: "deployments",
+                verbs: &["create"],
+            }],
+            handler: handler!(create_deployment),
+        },
+        Function {
+            modules: &["chaosk8s.deployment.probes"],
+            name: "deployment_partially_available",
+            kind: "probe",
+            params: &[
+                ("name", None),
+                ("ns", Some("'default'")),
+                ("label_selector", Some("None")),
+                ("raise_on_not_partially_available", Some("True")),
+            ],
+            rules: &[Rule {
+                group: "apps",
+                resource: "deployments",
+                verbs: &["list"],
+            }],
+            handler: handler!(deployment_partially_available),
+        },
+        Function {
+            modules: &["chaosk8s.deployment.probes", "chaosk8s.probes"],
+            name: "deployment_not_fully_available",
+            kind: "probe",
+            params: &[
+                ("name", None),
+                ("ns", Some("'default'")),
+                ("label_selector", Some("None")),
+                ("timeout", Some("30")),
+                ("raise_on_fully_available", Some("True")),
+            ],
+            rules: &[DEPLOYMENT_LIST_WATCH],
+            handler: handler!(deployment_not_fully_available),
+        },
+        Function {
+            modules: &["chaosk8s.deployment.probes", "chaosk8s.probes"],
+            name: "deployment_fully_available",
+            kind: "probe",
+            params: &[
+                ("name", None),
+                ("ns", Some("'default'")),
+                ("label_selector", Some("None")),
+                ("timeout", Some("30")),
+                ("raise_on_not_fully_available", Some("True")),
+            ],
+            rules: &[DEPLOYMENT_LIST_WATCH],
+            handler: handler!(deployment_fully_available),
         },
     ]
 }

@@ -26,11 +26,22 @@ macro_rules! handler {
 }
 
 mod args;
+mod chaosmesh;
 mod client;
+mod crd;
+mod daemonsets;
 mod deployments;
+pub mod discovery;
+mod events;
+mod legacy;
+pub mod manifests;
 mod namespaces;
+mod networking;
 mod nodes;
 mod pods;
+mod raw;
+mod replicasets;
+mod secrets;
 mod services;
 mod statefulsets;
 mod workloads;
@@ -219,6 +230,14 @@ pub fn catalog() -> &'static [Function] {
             statefulsets::functions(),
             namespaces::functions(),
             nodes::functions(),
+            daemonsets::functions(),
+            replicasets::functions(),
+            legacy::functions(),
+            networking::functions(),
+            events::functions(),
+            crd::functions(),
+            secrets::functions(),
+            chaosmesh::functions(),
         ]
         .into_iter()
         .flatten()

@@ -1,12 +1,13 @@
 //! `chaosk8s.node.actions` and `chaosk8s.node.probes`: cordon, uncordon,
 //! drain (through the Eviction API, so PodDisruptionBudgets are honoured),
-//! list.
+//! delete, create, list.
 
 use std::time::{Duration, Instant};
 
 use chaos_pyvalue::Value;
 use k8s_openapi::api::core::v1::{Node, Pod};
-use kube::api::{Api, EvictParams, ListParams, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, EvictParams, ListParams, Patch, PatchParams};
+use kube::Resource;
 
 use crate::{api_failure, quoting_failure, Ctx, Function, Outcome, Rule};
 
@@ -375,6 +376,152 @@ pub async fn get_nodes(ctx: Ctx<'_>) -> Result<Value, Outcome> {
     ctx.raw_get(&path, "list", "nodes", None).await
 }
 
+/// `delete_nodes(label_selector=None, all=False, rand=False, count=None,
+/// grace_period_seconds=None, pod_label_selector=None,
+/// pod_namespace=None)`: deletes (without draining) the first selected
+/// node, or one at random (`rand`), or `count` random picks (with
+/// replacement: a node picked twice fails the second delete with a 404).
+/// Returns the names of the nodes the server reported deleted.
+pub async fn delete_nodes(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    if ctx.args.bool_or("all", false) {
+        // The reference unpacks `None` into four names here and always
+        // dies; `all=True` cannot work there either.
+        return Err(Outcome::Failed(
+            "TypeError: cannot unpack non-iterable NoneType object (delete_nodes cannot delete all nodes)"
+                .into(),
+        ));
+    }
+    let rand = ctx.args.bool_or("rand", false);
+    let count = if rand {
+        Some(1)
+    } else {
+        ctx.args.opt_int("count")
+    };
+    let first = !rand && count.is_none_or(|c| c < 1);
+    let mut values = chaos_pyvalue::Map::new();
+    for key in ["label_selector", "pod_label_selector", "pod_namespace"] {
+        if let Some(v) = ctx.args.value(key) {
+            values.insert(key.into(), v.clone());
+        }
+    }
+    if let Some(c) = count {
+        values.insert("count".into(), Value::from(c));
+    }
+    let nodes = select_nodes(&crate::legacy::with_args(&ctx, &values), first).await?;
+    let mut params = DeleteParams::default();
+    if let Some(g) = ctx.args.opt_int("grace_period_seconds") {
+        params = params.grace_period(g.max(0) as u32);
+    }
+    let api: Api<Node> = Api::all(ctx.client());
+    let mut deleted = Vec::new();
+    for node in &nodes {
+        let name = node_name(node);
+        let answer = api
+            .delete(&name, &params)
+            .await
+            .map_err(|e| api_failure(&ctx, &e, "delete", "nodes", None))?;
+        // Only a Success Status counts, as in the reference (which cannot
+        // read a Node answer as one).
+        if answer
+            .right()
+            .is_some_and(|s| s.status == Some(kube::core::response::StatusSummary::Success))
+        {
+            deleted.push(Value::String(name));
+        }
+    }
+    Ok(Value::Array(deleted))
+}
+
+/// The Python client's attribute names for `V1ObjectMeta` and `V1NodeSpec`
+/// (what `create_node`'s `meta` and `spec` keys must be), with their JSON
+/// names.
+const META_KEYS: &[(&str, &str)] = &[
+    ("annotations", "annotations"),
+    ("creation_timestamp", "creationTimestamp"),
+    (
+        "deletion_grace_period_seconds",
+        "deletionGracePeriodSeconds",
+    ),
+    ("deletion_timestamp", "deletionTimestamp"),
+    ("finalizers", "finalizers"),
+    ("generate_name", "generateName"),
+    ("generation", "generation"),
+    ("labels", "labels"),
+    ("managed_fields", "managedFields"),
+    ("name", "name"),
+    ("namespace", "namespace"),
+    ("owner_references", "ownerReferences"),
+    ("resource_version", "resourceVersion"),
+    ("self_link", "selfLink"),
+    ("uid", "uid"),
+];
+const NODE_SPEC_KEYS: &[(&str, &str)] = &[
+    ("config_source", "configSource"),
+    ("external_id", "externalID"),
+    ("pod_cidr", "podCIDR"),
+    ("pod_cidrs", "podCIDRs"),
+    ("provider_id", "providerID"),
+    ("taints", "taints"),
+    ("unschedulable", "unschedulable"),
+];
+
+/// A `meta`/`spec` argument as the Python model would serialise it: its
+/// snake_case attribute names renamed, an unknown one refused the way
+/// `__init__` refuses it, nulls left out.
+fn model(
+    arg: Option<&Value>,
+    keys: &[(&str, &str)],
+) -> Result<Option<chaos_pyvalue::Map<String, Value>>, Outcome> {
+    let Some(arg) = arg.filter(|v| chaos_pyvalue::py_truthy(v)) else {
+        return Ok(None);
+    };
+    let Value::Object(fields) = arg else {
+        return Err(Outcome::Failed(format!(
+            "TypeError: argument after ** must be a mapping, not {}",
+            chaos_pyvalue::py_type_name(arg)
+        )));
+    };
+    let mut out = chaos_pyvalue::Map::new();
+    for (key, value) in fields {
+        let Some((_, json)) = keys.iter().find(|(py, _)| py == key) else {
+            return Err(Outcome::Failed(format!(
+                "TypeError: __init__() got an unexpected keyword argument '{key}'"
+            )));
+        };
+        if !value.is_null() {
+            out.insert((*json).into(), value.clone());
+        }
+    }
+    Ok(Some(out))
+}
+
+/// `create_node(meta=None, spec=None)`: `meta` and `spec` use the Python
+/// client's snake_case attribute names (`pod_cidr`, `provider_id`, ...).
+/// Returns the created Node as the API server answered it.
+pub async fn create_node(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    let mut body = chaos_pyvalue::Map::new();
+    if let Some(meta) = model(ctx.args.value("meta"), META_KEYS)? {
+        body.insert("metadata".into(), Value::Object(meta));
+    }
+    if let Some(spec) = model(ctx.args.value("spec"), NODE_SPEC_KEYS)? {
+        body.insert("spec".into(), Value::Object(spec));
+    }
+    let request = http::Request::post(Node::url_path(&(), None))
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(serde_json::to_vec(&body).map_err(|e| Outcome::Failed(e.to_string()))?)
+        .map_err(|e| Outcome::Failed(e.to_string()))?;
+    ctx.client().request::<Value>(request).await.map_err(|e| {
+        quoting_failure(
+            &ctx,
+            &e,
+            "create",
+            "nodes",
+            None,
+            "Creating new node failed",
+        )
+    })
+}
+
 const NODE_LIST: Rule = Rule {
     group: "",
     resource: "nodes",
@@ -476,6 +623,46 @@ pub(crate) fn functions() -> Vec<Function> {
             params: &[("label_selector", Some("None"))],
             rules: &[NODE_LIST],
             handler: handler!(get_nodes),
+        },
+        Function {
+            modules: &["chaosk8s.node.actions"],
+            name: "delete_nodes",
+            kind: "action",
+            params: &[
+                ("label_selector", Some("None")),
+                ("all", Some("False")),
+                ("rand", Some("False")),
+                ("count", Some("None")),
+                ("grace_period_seconds", Some("None")),
+                ("pod_label_selector", Some("None")),
+                ("pod_namespace", Some("None")),
+            ],
+            rules: &[
+                Rule {
+                    group: "",
+                    resource: "nodes",
+                    verbs: &["list", "delete"],
+                },
+                // Only with the pod filter (in `pod_namespace`).
+                Rule {
+                    group: "",
+                    resource: "pods",
+                    verbs: &["list"],
+                },
+            ],
+            handler: handler!(delete_nodes),
+        },
+        Function {
+            modules: &["chaosk8s.node.actions"],
+            name: "create_node",
+            kind: "action",
+            params: &[("meta", Some("None")), ("spec", Some("None"))],
+            rules: &[Rule {
+                group: "",
+                resource: "nodes",
+                verbs: &["create"],
+            }],
+            handler: handler!(create_node),
         },
     ]
 }

@@ -1,6 +1,9 @@
-//! `chaosk8s.pod.probes`: pods in a phase, counted, available.
+//! `chaosk8s.pod.probes` and `chaosk8s.pod.actions`: pods in a phase or in
+//! conditions, counted, available, their logs; pods terminated.
 
-use chaos_pyvalue::Value;
+use std::time::Duration;
+
+use chaos_pyvalue::{py_str, Value};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
 
@@ -277,6 +280,259 @@ pub async fn read_pod_logs(ctx: Ctx<'_>) -> Result<Value, Outcome> {
     Ok(Value::Object(logs))
 }
 
+/// `pods_in_conditions(label_selector, conditions, ns="default",
+/// raise_on_invalid_conditions=True)`: every matching pod reports each
+/// wanted condition, compared as whole `{"type": .., "status": ..}`
+/// mappings (so a wanted mapping with other keys never matches).
+pub async fn pods_in_conditions(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    let selector = ctx
+        .args
+        .required_str("label_selector", "pods_in_conditions")?;
+    let wanted: Vec<Value> = match ctx.args.value("conditions") {
+        Some(Value::Array(list)) => list.clone(),
+        Some(other) => {
+            return Err(Outcome::Failed(format!(
+                "TypeError: 'conditions' must be a list of {{\"type\": .., \"status\": ..}} mappings, not {}",
+                chaos_pyvalue::py_type_name(other)
+            )))
+        }
+        None => {
+            return Err(Outcome::Failed(
+                "pods_in_conditions() missing 1 required positional argument: 'conditions'".into(),
+            ))
+        }
+    };
+    let ns = ctx.args.str_or("ns", "default");
+    let raise = ctx.args.bool_or("raise_on_invalid_conditions", true);
+    let pods = list_pods(&ctx, &ns, &selector).await?;
+    if pods.is_empty() {
+        return verdict(Some(format!("no pods '{selector}' were found")), raise);
+    }
+    for pod in &pods {
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let Some(conditions) = pod.status.as_ref().and_then(|s| s.conditions.as_ref()) else {
+            return Err(Outcome::Failed(format!(
+                "TypeError: 'NoneType' object is not iterable (pod {name} reports no conditions)"
+            )));
+        };
+        let have: Vec<Value> = conditions
+            .iter()
+            .map(|c| serde_json::json!({"type": c.type_, "status": c.status}))
+            .collect();
+        if let Some(missing) = wanted
+            .iter()
+            .find(|w| !chaos_pyvalue::py_contains(&have, w))
+        {
+            let problem = format!(
+                "pod {name} does not match the following given condition: {}",
+                chaos_pyvalue::py_repr(missing)
+            );
+            return verdict(Some(problem), raise);
+        }
+    }
+    Ok(Value::Bool(true))
+}
+
+/// `all_pods_healthy(ns="default", raise_on_any_unhealthy=True)`: no pod
+/// of the namespace is Failed, Pending or Unknown (container readiness is
+/// not looked at, as in the reference).
+pub async fn all_pods_healthy(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    let ns = ctx.args.str_or("ns", "default");
+    let raise = ctx.args.bool_or("raise_on_any_unhealthy", true);
+    let pods = list_pods(&ctx, &ns, "").await?;
+    let unhealthy = pods
+        .iter()
+        .any(|p| !matches!(phase(p).as_str(), "Running" | "Succeeded"));
+    verdict(unhealthy.then(|| "the system is unhealthy".into()), raise)
+}
+
+/// `should_be_found_in_logs(pattern, all_containers=True, value=None)`: a
+/// tolerance for `read_pod_logs`, whose output arrives as `value`: the
+/// pattern (Python `re`, searched) is in every log, or in one when
+/// `all_containers` is false. No API call.
+pub async fn should_be_found_in_logs(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    let pattern = ctx
+        .args
+        .required_str("pattern", "should_be_found_in_logs")?;
+    let every = ctx.args.bool_or("all_containers", true);
+    let logs = match ctx.args.value("value") {
+        Some(v) if chaos_pyvalue::py_truthy(v) => v,
+        _ => return Err(Outcome::Failed("no logs to search from".into())),
+    };
+    let Value::Object(logs) = logs else {
+        return Err(Outcome::Failed(format!(
+            "AttributeError: '{}' object has no attribute 'values'",
+            chaos_pyvalue::py_type_name(logs)
+        )));
+    };
+    let re = chaos_experiment::validate::compile_python_regex(&pattern)
+        .map_err(|e| Outcome::Failed(format!("re.error: {e}")))?;
+    let found = |text: &Value| re.is_match(&py_str(text)).unwrap_or(false);
+    Ok(Value::Bool(if every {
+        logs.values().all(found)
+    } else {
+        logs.values().any(found)
+    }))
+}
+
+/// `delete_pods(name=None, ns="default", label_selector=None)`, deprecated:
+/// `terminate_pods(name_pattern=name, label_selector=label_selector,
+/// ns=ns)`, so `name` is a pattern and only the first match goes.
+pub async fn delete_pods(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    let mut values = chaos_pyvalue::Map::new();
+    for (from, to) in [
+        ("name", "name_pattern"),
+        ("label_selector", "label_selector"),
+        ("ns", "ns"),
+    ] {
+        if let Some(v) = ctx.args.value(from) {
+            values.insert(to.into(), v.clone());
+        }
+    }
+    terminate_pods(crate::legacy::with_args(&ctx, &values)).await
+}
+
+/// A command as the reference runs it: a string split the way
+/// `shlex.split` splits it, a list as given.
+fn exec_command(cmd: &Value) -> Result<Vec<String>, Outcome> {
+    match cmd {
+        Value::String(s) => shlex::split(s)
+            .ok_or_else(|| Outcome::Failed("ValueError: No closing quotation".into())),
+        Value::Array(items) => Ok(items.iter().map(py_str).collect()),
+        other => Err(Outcome::Failed(format!(
+            "TypeError: the command must be a string or a list, not {}",
+            chaos_pyvalue::py_type_name(other)
+        ))),
+    }
+}
+
+/// Runs `command` in one container over the exec WebSocket: its stdout
+/// and the Status ending it, or `None` for the Status when none arrived
+/// within `timeout` (not an error: what arrived is used, as the
+/// reference's `run_forever(timeout=...)` does).
+async fn exec_one(
+    ctx: &Ctx<'_>,
+    api: &Api<Pod>,
+    ns: &str,
+    pod: &str,
+    container: &str,
+    command: &[String],
+    timeout: Duration,
+) -> Result<
+    (
+        String,
+        Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Status>,
+    ),
+    Outcome,
+> {
+    use tokio::io::AsyncReadExt;
+    let params = kube::api::AttachParams::default()
+        .container(container)
+        .stdin(false)
+        .stdout(true)
+        .stderr(true);
+    let deadline = tokio::time::Instant::now() + timeout;
+    let connecting = tokio::time::timeout_at(deadline, api.exec(pod, command.to_vec(), &params));
+    let mut attached = match connecting.await {
+        Err(_) => return Ok((String::new(), None)),
+        Ok(Ok(a)) => a,
+        Ok(Err(kube::Error::UpgradeConnection(
+            kube::client::UpgradeConnectionError::ProtocolSwitch(code),
+        ))) => {
+            let reason = code.canonical_reason().unwrap_or_default();
+            let refused = kube::Error::Api(kube::core::ErrorResponse {
+                status: "Failure".into(),
+                message: format!("Handshake status {} {reason}", code.as_u16()),
+                reason: reason.into(),
+                code: code.as_u16(),
+            });
+            return Err(api_failure(ctx, &refused, "create", "pods/exec", Some(ns)));
+        }
+        Ok(Err(e)) => return Err(api_failure(ctx, &e, "create", "pods/exec", Some(ns))),
+    };
+    let (mut stdout, mut stderr) = (attached.stdout(), attached.stderr());
+    let status = attached.take_status();
+    let mut out = Vec::new();
+    // stderr is requested, as the reference requests it, and drained so
+    // the stream never stalls on it, but never reported (the reference
+    // does not read that channel).
+    let read = async {
+        let mut sink = Vec::new();
+        if let (Some(o), Some(e)) = (stdout.as_mut(), stderr.as_mut()) {
+            let _ = tokio::join!(o.read_to_end(&mut out), e.read_to_end(&mut sink));
+        }
+        match status {
+            Some(s) => s.await,
+            None => None,
+        }
+    };
+    let status = tokio::time::timeout_at(deadline, read).await.ok().flatten();
+    Ok((String::from_utf8_lossy(&out).into_owned(), status))
+}
+
+/// `exec_in_pods(cmd, label_selector=None, name_pattern=None, all=False,
+/// rand=False, mode="fixed", qty=1, ns="default", order="alphabetic",
+/// container_name=None, request_timeout=60)`: runs `cmd` in the container
+/// `container_name` of each selected pod (a pod without it is skipped, so
+/// without `container_name` nothing runs). Returns, per pod, `pod_name`,
+/// `exit_code` (0; the failing code as a string; 1 when no status came),
+/// `cmd` as passed, `stdout`, and `stderr` (the failure Status's message).
+pub async fn exec_in_pods(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    let cmd = match ctx.args.value("cmd") {
+        Some(c) if chaos_pyvalue::py_truthy(c) => c.clone(),
+        _ => {
+            return Err(Outcome::Failed(
+                "A command must be set to run a container".into(),
+            ))
+        }
+    };
+    let command = exec_command(&cmd)?;
+    let pods = select_pods(&ctx).await?;
+    let ns = ctx.args.str_or("ns", "default");
+    let container = ctx.args.opt_str("container_name");
+    let timeout = Duration::from_secs_f64(ctx.args.seconds_or("request_timeout", 60.0).max(0.0));
+    let api: Api<Pod> = Api::namespaced(ctx.client(), &ns);
+    let mut results = Vec::new();
+    for pod in pods {
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let Some(container) = container.as_deref().filter(|c| {
+            pod.spec
+                .as_ref()
+                .is_some_and(|s| s.containers.iter().any(|x| x.name == *c))
+        }) else {
+            continue;
+        };
+        let (stdout, status) =
+            exec_one(&ctx, &api, &ns, &name, container, &command, timeout).await?;
+        let (exit_code, stderr) = match status {
+            None => (Value::from(1), String::new()),
+            Some(s) if s.status.as_deref() == Some("Success") => (Value::from(0), String::new()),
+            Some(s) => {
+                let code = s
+                    .details
+                    .and_then(|d| d.causes)
+                    .and_then(|c| c.into_iter().next())
+                    .and_then(|c| c.message)
+                    .ok_or_else(|| {
+                        Outcome::Failed(format!(
+                            "KeyError: 'details' (pod {name} answered a failure without an exit code: {})",
+                            s.message.clone().unwrap_or_default()
+                        ))
+                    })?;
+                (Value::String(code), s.message.unwrap_or_default())
+            }
+        };
+        let mut result = chaos_pyvalue::Map::new();
+        result.insert("pod_name".into(), Value::String(name));
+        result.insert("exit_code".into(), exit_code);
+        result.insert("cmd".into(), cmd.clone());
+        result.insert("stdout".into(), Value::String(stdout));
+        result.insert("stderr".into(), Value::String(stderr));
+        results.push(Value::Object(result));
+    }
+    Ok(Value::Array(results))
+}
+
 const POD_LIST: Rule = Rule {
     group: "",
     resource: "pods",
@@ -373,6 +629,35 @@ pub(crate) fn functions() -> Vec<Function> {
             handler: handler!(terminate_pods),
         },
         Function {
+            modules: &["chaosk8s.pod.actions"],
+            name: "exec_in_pods",
+            kind: "action",
+            params: &[
+                ("cmd", None),
+                ("label_selector", Some("None")),
+                ("name_pattern", Some("None")),
+                ("all", Some("False")),
+                ("rand", Some("False")),
+                ("mode", Some("'fixed'")),
+                ("qty", Some("1")),
+                ("ns", Some("'default'")),
+                ("order", Some("'alphabetic'")),
+                ("container_name", Some("None")),
+                ("request_timeout", Some("60")),
+            ],
+            rules: &[
+                POD_LIST,
+                // The upgrade is a GET: older clusters authorize it as
+                // `get`, newer ones also as `create`.
+                Rule {
+                    group: "",
+                    resource: "pods/exec",
+                    verbs: &["create", "get"],
+                },
+            ],
+            handler: handler!(exec_in_pods),
+        },
+        Function {
             modules: &["chaosk8s.pod.probes", "chaosk8s.probes"],
             name: "read_pod_logs",
             kind: "probe",
@@ -393,6 +678,58 @@ pub(crate) fn functions() -> Vec<Function> {
                 },
             ],
             handler: handler!(read_pod_logs),
+        },
+        Function {
+            modules: &["chaosk8s.pod.probes"],
+            name: "pods_in_conditions",
+            kind: "probe",
+            params: &[
+                ("label_selector", None),
+                ("conditions", None),
+                ("ns", Some("'default'")),
+                ("raise_on_invalid_conditions", Some("True")),
+            ],
+            rules: &[POD_LIST],
+            handler: handler!(pods_in_conditions),
+        },
+        Function {
+            modules: &["chaosk8s.pod.probes", "chaosk8s.probes"],
+            name: "all_pods_healthy",
+            kind: "probe",
+            params: &[
+                ("ns", Some("'default'")),
+                ("raise_on_any_unhealthy", Some("True")),
+            ],
+            rules: &[POD_LIST],
+            handler: handler!(all_pods_healthy),
+        },
+        Function {
+            modules: &["chaosk8s.pod.probes"],
+            name: "should_be_found_in_logs",
+            kind: "probe",
+            params: &[
+                ("pattern", None),
+                ("all_containers", Some("True")),
+                ("value", Some("None")),
+            ],
+            rules: &[],
+            handler: handler!(should_be_found_in_logs),
+        },
+        Function {
+            modules: &["chaosk8s.pod.actions", "chaosk8s.actions"],
+            name: "delete_pods",
+            kind: "action",
+            params: &[
+                ("name", Some("None")),
+                ("ns", Some("'default'")),
+                ("label_selector", Some("None")),
+            ],
+            rules: &[Rule {
+                group: "",
+                resource: "pods",
+                verbs: &["list", "delete"],
+            }],
+            handler: handler!(delete_pods),
         },
     ]
 }

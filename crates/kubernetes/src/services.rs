@@ -4,7 +4,24 @@ use chaos_pyvalue::Value;
 use k8s_openapi::api::core::v1::Service;
 use kube::api::{Api, DeleteParams, ListParams};
 
+use crate::namespaces::load_spec;
+use crate::raw::{self, JSON};
 use crate::{api_failure, verdict, Ctx, Function, Outcome, Rule};
+
+/// `create_service_endpoint(spec_path, ns="default")`: POSTs the JSON or
+/// YAML file as is. Returns nothing.
+pub async fn create_service_endpoint(ctx: Ctx<'_>) -> Result<Value, Outcome> {
+    let spec_path = ctx
+        .args
+        .required_str("spec_path", "create_service_endpoint")?;
+    let ns = ctx.args.str_or("ns", "default");
+    let body = load_spec(&spec_path)?;
+    let path = format!("/api/v1/namespaces/{}/services", raw::segment(&ns));
+    raw::send(&ctx, http::Method::POST, &path, Some(JSON), Some(&body))
+        .await
+        .map_err(|f| api_failure(&ctx, &f.error, "create", "services", Some(&ns)))?;
+    Ok(Value::Null)
+}
 
 /// `service_is_initialized(name=None, ns="default", label_selector=None,
 /// raise_if_service_not_initialized=True)`: the Service object exists
@@ -51,6 +68,18 @@ pub async fn delete_service(ctx: Ctx<'_>) -> Result<Value, Outcome> {
 /// The functions of this module, for the catalog.
 pub(crate) fn functions() -> Vec<Function> {
     vec![
+        Function {
+            modules: &["chaosk8s.service.actions"],
+            name: "create_service_endpoint",
+            kind: "action",
+            params: &[("spec_path", None), ("ns", Some("'default'"))],
+            rules: &[Rule {
+                group: "",
+                resource: "services",
+                verbs: &["create"],
+            }],
+            handler: handler!(create_service_endpoint),
+        },
         Function {
             modules: &["chaosk8s.service.probes", "chaosk8s.probes"],
             name: "service_is_initialized",

@@ -1,13 +1,16 @@
-//! What deployments and statefulsets share in the extension: scaling by a
-//! patch of `spec.replicas` (not the scale subresource) and deleting by
-//! name, else by label selector, else the whole namespace.
+//! What the workload modules share in the extension: scaling by a patch of
+//! `spec.replicas` (not the scale subresource), deleting by name, else by
+//! label selector, else the whole namespace, creating from a spec file, and
+//! watching for a readiness state.
 
 use std::fmt::Debug;
+use std::time::Duration;
 
 use chaos_pyvalue::Value;
+use futures::TryStreamExt;
 use k8s_openapi::serde::de::DeserializeOwned;
 use k8s_openapi::NamespaceResourceScope;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, WatchEvent, WatchParams};
 use kube::Resource;
 
 use crate::{api_failure, quoting_failure, Ctx, Outcome};
@@ -64,4 +67,131 @@ where
             .map_err(|e| api_failure(ctx, &e, "delete", resource, Some(&ns)))?;
     }
     Ok(Value::Null)
+}
+
+/// `create_<kind>(spec_path, ns="default")`: the spec file (§1.5) POSTed
+/// unchanged, unknown fields included, as the reference sends it. Returns
+/// nothing.
+pub async fn create_from_spec<K>(
+    ctx: &Ctx<'_>,
+    func: &str,
+    resource: &str,
+) -> Result<Value, Outcome>
+where
+    K: Resource,
+    K::DynamicType: Default,
+{
+    let path = ctx.args.required_str("spec_path", func)?;
+    let ns = ctx.args.str_or("ns", "default");
+    let body = crate::namespaces::load_spec(&path)?;
+    let url = K::url_path(&K::DynamicType::default(), Some(&ns));
+    let request = http::Request::post(url)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(serde_json::to_vec(&body).map_err(|e| Outcome::Failed(e.to_string()))?)
+        .map_err(|e| Outcome::Failed(e.to_string()))?;
+    ctx.client()
+        .request::<serde_json::Value>(request)
+        .await
+        .map_err(|e| api_failure(ctx, &e, "create", resource, Some(&ns)))?;
+    Ok(Value::Null)
+}
+
+/// The arguments of a watch-based readiness probe, read the reference's
+/// way: `label_selector` formatted with `{name}`, `timeout` truncated to
+/// whole seconds (its text, as passed, is what failure messages quote).
+pub struct WatchArgs {
+    pub name: String,
+    pub ns: String,
+    pub label_selector: Option<String>,
+    pub timeout: Duration,
+    pub timeout_text: String,
+}
+
+impl WatchArgs {
+    pub fn read(ctx: &Ctx<'_>, func: &str) -> Result<WatchArgs, Outcome> {
+        let name = ctx.args.required_str("name", func)?;
+        let label_selector = ctx
+            .args
+            .opt_str("label_selector")
+            .map(|l| l.replace("{name}", &name));
+        let seconds = ctx.args.seconds_or("timeout", 30.0).trunc().max(0.0);
+        Ok(WatchArgs {
+            ns: ctx.args.str_or("ns", "default"),
+            label_selector,
+            timeout: Duration::from_secs_f64(seconds),
+            timeout_text: ctx.args.str_or("timeout", "30"),
+            name,
+        })
+    }
+}
+
+/// `_<kind>_readiness_has_state` (§1.4): watches the named object and
+/// answers `true` on the first event whose readiness is `wanted` (the
+/// first events describe the current state, so this can be immediate).
+/// `false` when nothing arrives for `timeout` (a read timeout, as the
+/// reference's, not a deadline: events that keep coming without the wanted
+/// state prolong it), or when the stream ends having matched nothing. A
+/// stream that ends after matching is resumed from the last version seen.
+pub async fn readiness_has_state<K>(
+    ctx: &Ctx<'_>,
+    resource: &str,
+    args: &WatchArgs,
+    wanted: bool,
+    readiness: impl Fn(&K) -> bool,
+) -> Result<bool, Outcome>
+where
+    K: Resource<Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug,
+    K::DynamicType: Default,
+{
+    let api: Api<K> = Api::namespaced(ctx.client(), &args.ns);
+    let mut params = WatchParams::default()
+        .fields(&format!("metadata.name={}", args.name))
+        .disable_bookmarks();
+    if let Some(l) = &args.label_selector {
+        params = params.labels(l);
+    }
+    let failure = |e: kube::Error| api_failure(ctx, &e, "watch", resource, Some(&args.ns));
+    let mut version = "0".to_string();
+    let mut seen = false;
+    loop {
+        let Ok(started) = tokio::time::timeout(args.timeout, api.watch(&params, &version)).await
+        else {
+            return Ok(false);
+        };
+        let mut events = Box::pin(started.map_err(failure)?);
+        loop {
+            let Ok(next) = tokio::time::timeout(args.timeout, events.try_next()).await else {
+                return Ok(false);
+            };
+            let object = match next.map_err(failure)? {
+                None => break,
+                Some(WatchEvent::Added(o) | WatchEvent::Modified(o) | WatchEvent::Deleted(o)) => o,
+                Some(WatchEvent::Bookmark(b)) => {
+                    version = b.metadata.resource_version;
+                    continue;
+                }
+                // The Python watch retries a 410 once from scratch.
+                Some(WatchEvent::Error(e)) if e.code == 410 => {
+                    version = "0".into();
+                    break;
+                }
+                Some(WatchEvent::Error(e)) => {
+                    return Err(Outcome::Failed(format!(
+                        "({})\nReason: {}: {}",
+                        e.code, e.reason, e.message
+                    )))
+                }
+            };
+            seen = true;
+            if let Some(v) = object.meta().resource_version.clone() {
+                version = v;
+            }
+            if readiness(&object) == wanted {
+                return Ok(true);
+            }
+        }
+        if !seen {
+            return Ok(false);
+        }
+    }
 }

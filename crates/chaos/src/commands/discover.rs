@@ -39,6 +39,18 @@ pub fn discover(cli: &Cli, args: &DiscoverArgs, log: LogFile) -> CmdResult {
         }
     };
 
+    let settings = crate::settings::load(&crate::settings::path(cli.settings.as_deref()));
+    let normalized = args.package.to_lowercase().replace('_', "-");
+    let forced = super::forced_python(&settings);
+    if normalized == chaos_kubernetes::discovery::EXTENSION.0
+        && !forced.iter().any(|m| m == "chaosk8s")
+    {
+        say(
+            LogLevel::Info,
+            "Discovering capabilities from chaostoolkit-kubernetes (native)",
+        );
+        return save(&native_kubernetes(), args, &say, &log);
+    }
     let interpreter = match find_interpreter(args.python.as_deref(), Some(Path::new("."))) {
         Ok(i) => i,
         Err(e) => {
@@ -78,8 +90,34 @@ pub fn discover(cli: &Cli, args: &DiscoverArgs, log: LogFile) -> CmdResult {
             return Ok(1);
         }
     };
+    save(&discovery, args, &say, &log)
+}
+
+/// The listing of the natively run chaostoolkit-kubernetes functions, in
+/// chaoslib's discovery envelope (`initialize_discovery_result`); no Python
+/// and no pip involved.
+fn native_kubernetes() -> serde_json::Value {
+    let (name, version) = chaos_kubernetes::discovery::EXTENSION;
+    serde_json::json!({
+        "chaoslib_version": chaos_engine::journal::CHAOSLIB_VERSION,
+        "id": uuid::Uuid::new_v4().to_string(),
+        "target": "kubernetes",
+        "date": chaos_engine::journal::now_iso(),
+        "platform": chaos_engine::journal::platform_details(),
+        "extension": {"name": name, "version": version},
+        "activities": chaos_kubernetes::discovery::activities(),
+        "system": null,
+    })
+}
+
+fn save(
+    discovery: &serde_json::Value,
+    args: &DiscoverArgs,
+    say: &dyn Fn(LogLevel, &str),
+    log: &LogFile,
+) -> CmdResult {
     let path = &args.discovery_path;
-    if let Err(e) = chaos_engine::journal::write_atomically(path, &discovery) {
+    if let Err(e) = chaos_engine::journal::write_atomically(path, discovery) {
         say(
             LogLevel::Error,
             &format!("cannot write the discovery to '{}': {e}", path.display()),

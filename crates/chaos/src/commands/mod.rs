@@ -2,6 +2,7 @@
 
 mod discover;
 mod info;
+mod kubernetes;
 mod load;
 mod run;
 mod settings_cmd;
@@ -34,6 +35,7 @@ pub fn dispatch(cli: Cli) -> CmdResult {
         Command::Discover(_) => "discover",
         Command::Info { .. } => "info",
         Command::Settings { .. } => "settings",
+        Command::Kubernetes { .. } => "kubernetes",
     };
     let log = if cli.no_log_file {
         LogFile::disabled()
@@ -57,6 +59,7 @@ pub fn dispatch(cli: Cli) -> CmdResult {
         Command::Discover(args) => discover::discover(&cli, args, log),
         Command::Info { target } => info::info(*target, &settings_path),
         Command::Settings { action } => settings_cmd::settings(action, &settings_path),
+        Command::Kubernetes { action } => kubernetes::kubernetes(&cli, action, log),
     }
 }
 
@@ -84,9 +87,23 @@ pub fn registry(
                 .map(|d| d.to_path_buf())
         })
         .flatten();
+    chaos_drivers::Registry::new(chaos_drivers::python::PythonOptions {
+        interpreter: python.map(|p| p.to_path_buf()),
+        experiment_dir,
+    })
+    .with_driver(std::sync::Arc::new(
+        chaos_kubernetes::KubernetesDriver::new(),
+    ))
+    .force_python(forced_python(settings))
+}
+
+/// Modules kept on the Python route: `CHAOS_FORCE_PYTHON=chaosk8s,...` and
+/// the settings' `chaos.force_python`.
+pub fn forced_python(settings: &serde_json::Value) -> Vec<String> {
     let mut forced: Vec<String> = std::env::var("CHAOS_FORCE_PYTHON")
         .unwrap_or_default()
         .split(',')
+        .filter(|m| !m.is_empty())
         .map(str::to_string)
         .collect();
     if let Some(list) = settings
@@ -95,14 +112,7 @@ pub fn registry(
     {
         forced.extend(list.iter().map(chaos_pyvalue::py_str));
     }
-    chaos_drivers::Registry::new(chaos_drivers::python::PythonOptions {
-        interpreter: python.map(|p| p.to_path_buf()),
-        experiment_dir,
-    })
-    .with_driver(std::sync::Arc::new(
-        chaos_kubernetes::KubernetesDriver::new(),
-    ))
-    .force_python(forced)
+    forced
 }
 
 /// Exit status for a process, as `ExitCode` cannot be compared.
