@@ -60,6 +60,10 @@ async fn typed_reads_of_everything_the_fake_produces() {
         json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
         "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}}),
     );
+    // The replacement must not be running before the second eviction, or
+    // the budget would rightly allow it: from here on the controller takes
+    // its time (set before any write it could already be reconciling).
+    c.set_controller_delay(Duration::from_secs(2));
     c.apply(json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "web"},
         "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}}}));
     wait_for("workloads up", || {

@@ -92,16 +92,7 @@ pub async fn daemon_set_partially_available(ctx: Ctx<'_>) -> Result<Value, Outco
 }
 
 async fn daemon_set_has_state(ctx: Ctx<'_>, func: &str, wanted: bool) -> Result<Value, Outcome> {
-    let args = workloads::WatchArgs::read(&ctx, func)?;
-    let reached = workloads::readiness_has_state::<DaemonSet>(
-        &ctx,
-        "daemonsets",
-        &args,
-        wanted,
-        daemon_set_ready,
-    )
-    .await?;
-    Ok(Value::Bool(reached))
+    workloads::availability_probe(&ctx, func, "daemonsets", wanted, daemon_set_ready, None).await
 }
 
 /// `daemon_set_not_fully_available(name, ns="default", label_selector=None,

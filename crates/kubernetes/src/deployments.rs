@@ -128,25 +128,22 @@ async fn deployment_has_state(
     func: &str,
     wanted: bool,
     raise_flag: &str,
-    failure: &str,
+    failed_to: &str,
 ) -> Result<Value, Outcome> {
-    let args = workloads::WatchArgs::read(&ctx, func)?;
-    let raise = ctx.args.bool_or(raise_flag, true);
-    let reached = workloads::readiness_has_state::<Deployment>(
+    let failure = workloads::TimeoutFailure {
+        raise_flag,
+        noun: "deployment",
+        failed_to,
+    };
+    workloads::availability_probe(
         &ctx,
+        func,
         "deployments",
-        &args,
         wanted,
         deployment_ready,
+        Some(failure),
     )
-    .await?;
-    let problem = (!reached).then(|| {
-        format!(
-            "deployment '{}' failed to {failure} within {}s",
-            args.name, args.timeout_text
-        )
-    });
-    verdict(problem, raise)
+    .await
 }
 
 /// `deployment_not_fully_available(name, ns="default", label_selector=None,

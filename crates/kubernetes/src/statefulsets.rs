@@ -3,7 +3,7 @@
 use chaos_pyvalue::Value;
 use k8s_openapi::api::apps::v1::StatefulSet;
 
-use crate::{verdict, workloads, Ctx, Function, Outcome, Rule};
+use crate::{workloads, Ctx, Function, Outcome, Rule};
 
 /// `scale_statefulset(name, replicas, ns="default")`. Returns nothing.
 pub async fn scale_statefulset(ctx: Ctx<'_>) -> Result<Value, Outcome> {
@@ -32,26 +32,23 @@ async fn statefulset_has_state(
     func: &str,
     wanted: bool,
     raise_flag: &str,
-    failure: &str,
+    failed_to: &str,
 ) -> Result<Value, Outcome> {
-    let args = workloads::WatchArgs::read(&ctx, func)?;
-    let raise = ctx.args.bool_or(raise_flag, true);
-    let reached = workloads::readiness_has_state::<StatefulSet>(
+    // "microservice" is the reference's word here.
+    let failure = workloads::TimeoutFailure {
+        raise_flag,
+        noun: "microservice",
+        failed_to,
+    };
+    workloads::availability_probe(
         &ctx,
+        func,
         "statefulsets",
-        &args,
         wanted,
         statefulset_ready,
+        Some(failure),
     )
-    .await?;
-    // "microservice" is the reference's word here.
-    let problem = (!reached).then(|| {
-        format!(
-            "microservice '{}' failed to {failure} within {}s",
-            args.name, args.timeout_text
-        )
-    });
-    verdict(problem, raise)
+    .await
 }
 
 /// `statefulset_not_fully_available(name, ns="default", label_selector=None,

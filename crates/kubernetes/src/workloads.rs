@@ -125,6 +125,46 @@ impl WatchArgs {
     }
 }
 
+/// How an availability probe words a timeout (daemon sets have none: they
+/// answer `false`).
+pub struct TimeoutFailure<'a> {
+    /// The argument that turns the failure into `false` (`raise_on_*`).
+    pub raise_flag: &'a str,
+    /// What the message calls the object (`deployment`, `microservice`).
+    pub noun: &'a str,
+    /// What it failed to do (`recover`, `stop running`).
+    pub failed_to: &'a str,
+}
+
+/// A `*_fully_available` / `*_not_fully_available` probe: the watch of
+/// [`readiness_has_state`] for `func`'s arguments, then the verdict.
+pub async fn availability_probe<K>(
+    ctx: &Ctx<'_>,
+    func: &str,
+    resource: &str,
+    wanted: bool,
+    readiness: impl Fn(&K) -> bool,
+    failure: Option<TimeoutFailure<'_>>,
+) -> Result<Value, Outcome>
+where
+    K: Resource<Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug,
+    K::DynamicType: Default,
+{
+    let args = WatchArgs::read(ctx, func)?;
+    let reached = readiness_has_state::<K>(ctx, resource, &args, wanted, readiness).await?;
+    let Some(f) = failure else {
+        return Ok(Value::Bool(reached));
+    };
+    let raise = ctx.args.bool_or(f.raise_flag, true);
+    let problem = (!reached).then(|| {
+        format!(
+            "{} '{}' failed to {} within {}s",
+            f.noun, args.name, f.failed_to, args.timeout_text
+        )
+    });
+    crate::verdict(problem, raise)
+}
+
 /// `_<kind>_readiness_has_state` (§1.4): watches the named object and
 /// answers `true` on the first event whose readiness is `wanted` (the
 /// first events describe the current state, so this can be immediate).
