@@ -59,11 +59,43 @@ pub enum Command {
         #[command(subcommand)]
         action: SettingsAction,
     },
+    /// The fault-injection proxy (Toxiproxy-compatible API).
+    Proxy {
+        #[command(subcommand)]
+        action: ProxyAction,
+    },
     /// Run experiments inside a Kubernetes cluster.
     Kubernetes {
         #[command(subcommand)]
         action: KubernetesAction,
     },
+}
+
+/// `chaos proxy` sub-commands.
+#[derive(Subcommand, Debug)]
+pub enum ProxyAction {
+    /// Serve Toxiproxy's HTTP API and the proxies it creates, until
+    /// interrupted.
+    Serve(ProxyServeArgs),
+}
+
+/// `chaos proxy serve` options.
+#[derive(Args, Debug)]
+pub struct ProxyServeArgs {
+    /// Address the API listens on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port the API listens on.
+    #[arg(long, default_value_t = 8474)]
+    pub port: u16,
+    /// A JSON file of proxies to create at start (Toxiproxy's `-config`,
+    /// the same array `/populate` takes).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Seed every random draw (toxicity, jitter, slicing), so a run can be
+    /// replayed.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
 }
 
 /// `chaos kubernetes` sub-commands.

@@ -4,6 +4,7 @@ mod discover;
 mod info;
 mod kubernetes;
 mod load;
+mod proxy;
 mod run;
 mod settings_cmd;
 mod validate;
@@ -36,6 +37,7 @@ pub fn dispatch(cli: Cli) -> CmdResult {
         Command::Info { .. } => "info",
         Command::Settings { .. } => "settings",
         Command::Kubernetes { .. } => "kubernetes",
+        Command::Proxy { .. } => "proxy",
     };
     let log = if cli.no_log_file {
         LogFile::disabled()
@@ -60,6 +62,7 @@ pub fn dispatch(cli: Cli) -> CmdResult {
         Command::Info { target } => info::info(*target, &settings_path),
         Command::Settings { action } => settings_cmd::settings(action, &settings_path),
         Command::Kubernetes { action } => kubernetes::kubernetes(&cli, action, log),
+        Command::Proxy { action } => proxy::proxy(&cli, action, log),
     }
 }
 

@@ -1,0 +1,123 @@
+//! Waiting until an instant with microsecond precision.
+//!
+//! tokio's timer wheel rounds every sleep up to the next millisecond: a
+//! 10 ms latency toxic built on it delivers at 11 ms (measured here, see
+//! `docs/design/fault-proxy.md` §9). A `timerfd` armed with the remaining
+//! time and awaited through the runtime wakes within microseconds and
+//! costs no spinning.
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::time::Instant;
+
+use nix::sys::time::TimeSpec;
+use nix::sys::timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags};
+use tokio::io::unix::AsyncFd;
+
+/// nix's `TimerFd` offers `AsFd`; the runtime wants `AsRawFd`.
+struct Fd(TimerFd);
+
+impl AsRawFd for Fd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0.as_fd().as_raw_fd()
+    }
+}
+
+/// A reusable one-shot timer for one task.
+pub struct PreciseTimer {
+    fd: Option<AsyncFd<Fd>>,
+}
+
+impl Default for PreciseTimer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PreciseTimer {
+    /// A timer; the file descriptor is made on first use.
+    pub fn new() -> Self {
+        PreciseTimer { fd: None }
+    }
+
+    fn fd(&mut self) -> io::Result<&AsyncFd<Fd>> {
+        if self.fd.is_none() {
+            let t = TimerFd::new(
+                ClockId::CLOCK_MONOTONIC,
+                TimerFlags::TFD_NONBLOCK | TimerFlags::TFD_CLOEXEC,
+            )
+            .map_err(io::Error::from)?;
+            // SAFETY: the timerfd is owned by `Fd`, which the AsyncFd owns:
+            // it stays open and the same for the AsyncFd's whole life.
+            let registered =
+                unsafe { AsyncFd::register_with_interest(Fd(t), tokio::io::Interest::READABLE) };
+            self.fd = Some(registered.map_err(io::Error::from)?);
+        }
+        Ok(self.fd.as_ref().expect("just made"))
+    }
+
+    /// Returns at `deadline` (at once if it has passed). Falls back to
+    /// tokio's timer if no timerfd can be made.
+    pub async fn sleep_until(&mut self, deadline: Instant) {
+        let now = Instant::now();
+        if deadline <= now {
+            return;
+        }
+        let remaining = deadline - now;
+        let fd = match self.fd() {
+            Ok(fd) => fd,
+            Err(_) => {
+                tokio::time::sleep_until(deadline.into()).await;
+                return;
+            }
+        };
+        if fd
+            .get_ref()
+            .0
+            .set(
+                Expiration::OneShot(TimeSpec::from_duration(remaining)),
+                TimerSetTimeFlags::empty(),
+            )
+            .is_err()
+        {
+            tokio::time::sleep_until(deadline.into()).await;
+            return;
+        }
+        loop {
+            let Ok(mut guard) = fd.readable().await else {
+                tokio::time::sleep_until(deadline.into()).await;
+                return;
+            };
+            let mut buf = [0u8; 8];
+            match guard.try_io(|inner| {
+                nix::unistd::read(inner.get_ref().as_raw_fd(), &mut buf).map_err(io::Error::from)
+            }) {
+                Ok(_) => return,
+                Err(_would_block) => continue,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn wakes_within_a_fraction_of_a_millisecond() {
+        let mut t = PreciseTimer::new();
+        let mut late = Vec::new();
+        for _ in 0..20 {
+            let deadline = Instant::now() + Duration::from_micros(2500);
+            t.sleep_until(deadline).await;
+            late.push(Instant::now() - deadline);
+        }
+        late.sort();
+        assert!(
+            late[10] < Duration::from_micros(500),
+            "median lateness {:?}",
+            late[10]
+        );
+    }
+}
