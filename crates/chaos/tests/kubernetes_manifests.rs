@@ -541,3 +541,22 @@ fn custom_objects_are_granted_on_the_group_and_resource_their_arguments_name() {
         );
     }
 }
+
+#[test]
+fn python_activities_served_natively_need_no_python_in_the_image() {
+    let dir = common::scratch();
+    let experiment = json!({
+        "title": "t", "description": "d",
+        "method": [
+            {"type": "action", "name": "slow", "provider": {"type": "python",
+                "module": "chaostoxi.toxic.actions", "func": "create_latency_toxic",
+                "arguments": {"for_proxy": "db", "toxic_name": "slow", "latency": 100}}},
+            {"type": "action", "name": "other", "provider": {"type": "python",
+                "module": "os.path", "func": "exists", "arguments": {"path": "/"}}}
+        ]
+    });
+    let (code, _docs, stderr) = manifests(dir.path(), &experiment, &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("chaostoxi"), "{stderr}");
+    assert!(stderr.contains("the Python module 'os.path' needs an image with Python"), "{stderr}");
+}

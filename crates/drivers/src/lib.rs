@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod environment;
 pub mod http;
 pub mod process;
 pub mod python;
@@ -156,6 +157,24 @@ pub trait Driver: Send + Sync {
     fn python_functions(&self) -> Vec<(String, String)> {
         Vec::new()
     }
+
+    /// Called once before the run's first activity. A driver that starts
+    /// something for the run (the proxies an experiment declares) does it
+    /// here and returns configuration entries saying where it is; an error
+    /// aborts the run.
+    fn begin_run<'a>(
+        &'a self,
+        _experiment: &'a Map<String, Value>,
+    ) -> BoxFuture<'a, Result<Map<String, Value>, String>> {
+        Box::pin(async { Ok(Map::new()) })
+    }
+
+    /// Called once after the rollbacks, however the run ended (failed,
+    /// aborted, interrupted): undoes what the driver still has in place and
+    /// returns entries for the journal's top level saying what it undid.
+    fn end_run(&self) -> BoxFuture<'_, Map<String, Value>> {
+        Box::pin(async { Map::new() })
+    }
 }
 
 /// Which driver runs a provider: its type's, or, for a `python` provider
@@ -253,6 +272,25 @@ impl Registry {
             Some(native) if provider_type == "python" => Some(native),
             _ => self.get(provider_type),
         }
+    }
+
+    /// Every driver's [`Driver::begin_run`], in registration order; their
+    /// configuration entries merged.
+    pub async fn begin_run(&self, experiment: &Map<String, Value>) -> Result<Map<String, Value>, String> {
+        let mut added = Map::new();
+        for d in &self.drivers {
+            added.extend(d.begin_run(experiment).await?);
+        }
+        Ok(added)
+    }
+
+    /// Every driver's [`Driver::end_run`]; their journal entries merged.
+    pub async fn end_run(&self) -> Map<String, Value> {
+        let mut entries = Map::new();
+        for d in &self.drivers {
+            entries.extend(d.end_run().await);
+        }
+        entries
     }
 
     /// The Python bridge's driver (it also runs Python controls).

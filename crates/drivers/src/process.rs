@@ -113,6 +113,7 @@ async fn run(call: Call<'_>) -> Result<Value, ActivityError> {
         }
     };
     command
+        .envs(crate::environment::exported())
         .stdin(Stdio::inherit())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -178,9 +178,19 @@ pub async fn run(
     let started = Instant::now();
     let start_iso = journal::now_iso();
     let mut experiment = plan.experiment;
+    let mut plan_configuration = plan.configuration;
+    // What drivers start for the run (declared proxies) before anything runs.
+    let begun = registry.begin_run(&experiment).await;
+    let begin_error = match begun {
+        Ok(added) => {
+            plan_configuration.extend(added);
+            None
+        }
+        Err(e) => Some(e),
+    };
 
     let lookup_maps = {
-        let mut maps = vec![plan.configuration.clone()];
+        let mut maps = vec![plan_configuration.clone()];
         for scope in plan.secrets.values() {
             if let Value::Object(m) = scope {
                 maps.push(m.clone());
@@ -213,7 +223,7 @@ pub async fn run(
         experiment,
         cache,
         data: Mutex::new(Data {
-            configuration: Arc::new(plan.configuration),
+            configuration: Arc::new(plan_configuration),
             secrets: Arc::new(plan.secrets),
         }),
         settings_document: plan.settings_document,
@@ -254,7 +264,10 @@ pub async fn run(
     lifecycle(&ctx, "configure_control").await;
     let continuous_stop = CancellationToken::new();
     let mut continuous: Option<tokio::task::JoinHandle<()>> = None;
-    let main = main_block(&ctx, with_ssh, &continuous_stop, &mut continuous).await;
+    let main = match begin_error {
+        Some(message) => Err(Halt::Abort(message)),
+        None => main_block(&ctx, with_ssh, &continuous_stop, &mut continuous).await,
+    };
     continuous_stop.cancel();
     if let Some(handle) = continuous.take() {
         let _ = handle.await;
@@ -276,6 +289,7 @@ pub async fn run(
     }
 
     rollbacks(&ctx).await;
+    let undone = ctx.registry.end_run().await;
 
     let end_iso = journal::now_iso();
     let duration = started.elapsed().as_secs_f64();
@@ -353,6 +367,7 @@ pub async fn run(
             ),
         );
     }
+    j.extend(undone);
     j.insert(
         "chaos-version".into(),
         Value::from(env!("CARGO_PKG_VERSION")),

@@ -285,6 +285,7 @@ impl Cx<'_> {
         self.deprecations(&activities, exp.get("secrets"));
         self.controls(exp, hypothesis, &activities);
         self.runtime(exp.get("runtime"));
+        self.proxies(exp.get("proxies"));
     }
 
     fn tags(&mut self, tags: Option<&Value>) {
@@ -1088,6 +1089,57 @@ impl Cx<'_> {
                     ),
                     Some("use `type: python`".into()),
                 ),
+            }
+        }
+    }
+
+    /// `proxies` (ours): the proxies `chaos run` starts for the run, each a
+    /// Toxiproxy proxy (`name`, `upstream`, optional `listen`, `enabled`).
+    fn proxies(&mut self, proxies: Option<&Value>) {
+        let Some(proxies) = proxies else {
+            return;
+        };
+        let path = DocPath::root().key("proxies");
+        let example = "write e.g. `proxies: [{name: db, listen: \"127.0.0.1:6543\", upstream: \"127.0.0.1:5432\"}]`";
+        let Value::Array(list) = proxies else {
+            self.error(
+                path,
+                format!("proxies must be a list, not {}", describe(proxies)),
+                Some(example.into()),
+            );
+            return;
+        };
+        let mut names = HashSet::new();
+        for (i, p) in list.iter().enumerate() {
+            let at = path.index(i);
+            let Value::Object(p) = p else {
+                self.error(at, format!("a proxy must be a mapping, not {}", describe(p)), Some(example.into()));
+                continue;
+            };
+            for key in ["name", "upstream"] {
+                match p.get(key) {
+                    Some(Value::String(s)) if !s.is_empty() => {}
+                    _ => self.error(
+                        at.key(key),
+                        format!("a proxy needs a `{key}` string"),
+                        Some(example.into()),
+                    ),
+                }
+            }
+            if let Some(listen) = p.get("listen") {
+                if !listen.is_string() {
+                    self.error(at.key("listen"), "`listen` must be a `host:port` string", Some(example.into()));
+                }
+            }
+            if let Some(enabled) = p.get("enabled") {
+                if !enabled.is_boolean() {
+                    self.error(at.key("enabled"), "`enabled` must be true or false", None);
+                }
+            }
+            if let Some(Value::String(name)) = p.get("name") {
+                if !names.insert(name.clone()) {
+                    self.error(at.key("name"), format!("the proxy '{name}' is declared twice"), Some("give each proxy its own name".into()));
+                }
             }
         }
     }

@@ -162,7 +162,12 @@ fn concrete(
 }
 
 /// What the experiment's Kubernetes activities need, merged.
-pub fn permissions(experiment: &Map<String, Value>) -> Permissions {
+/// `native` says whether a `python` provider runs natively in `chaos` (the
+/// registry's routing), so needs no Python in the image.
+pub fn permissions(
+    experiment: &Map<String, Value>,
+    native: &dyn Fn(&Map<String, Value>) -> bool,
+) -> Permissions {
     let empty = Map::new();
     let configuration = experiment
         .get("configuration")
@@ -189,6 +194,7 @@ pub fn permissions(experiment: &Map<String, Value>) -> Permissions {
                 }
                 found
             }
+            "python" if native(provider) => None,
             "python" => {
                 needed.warnings.push(format!(
                     "{at} ('{name}'): the Python module '{module}' needs an image with Python \
@@ -396,7 +402,11 @@ fn typed<T: serde::Serialize>(object: &T, api_version: &str, kind: &str) -> Valu
 }
 
 /// The manifests that run `experiment` in a cluster.
-pub fn manifests(experiment: &Map<String, Value>, options: &Options) -> Result<Manifests, String> {
+pub fn manifests(
+    experiment: &Map<String, Value>,
+    options: &Options,
+    native: &dyn Fn(&Map<String, Value>) -> bool,
+) -> Result<Manifests, String> {
     let inline = inline_secrets(experiment);
     if !inline.is_empty() {
         return Err(format!(
@@ -406,7 +416,7 @@ pub fn manifests(experiment: &Map<String, Value>, options: &Options) -> Result<M
             inline.join(", ")
         ));
     }
-    let needed = permissions(experiment);
+    let needed = permissions(experiment, native);
     let name = options.name.as_str();
     let ns = options.namespace.as_str();
     let mut objects = Vec::new();

@@ -8,6 +8,9 @@
 //! which records Toxiproxy 2.12's, and says where this proxy differs.
 
 pub mod api;
+pub mod driver;
+mod http;
+pub mod http_faults;
 mod link;
 pub mod model;
 mod proxies;

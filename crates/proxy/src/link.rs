@@ -149,6 +149,10 @@ enum After {
 #[derive(Clone, Debug)]
 struct LinkToxic {
     /// The toxicity draw, made once per connection and toxic.
+    draw: f32,
+    /// Whether the toxic acts here: `draw < toxicity`, evaluated again on
+    /// every chain change, so an update of the toxicity applies to open
+    /// connections (a connection that had it keeps it when it rises).
     active: bool,
     /// When this connection first saw the toxic.
     since: Instant,
@@ -244,13 +248,15 @@ impl Pump {
         for e in self.chain.iter() {
             let toxicity = e.toxic.toxicity;
             let draw: f32 = self.rng.gen();
-            self.state.entry(e.id).or_insert(LinkToxic {
-                active: draw < toxicity,
+            let s = self.state.entry(e.id).or_insert(LinkToxic {
+                draw,
+                active: false,
                 since: now,
                 next_free: None,
                 passed: 0,
                 fired: false,
             });
+            s.active = s.draw < toxicity;
         }
         self.timeout_at = self.chain.iter().find_map(|e| match e.toxic.kind {
             Kind::Timeout { timeout } if timeout > 0 && self.state[&e.id].active => {
@@ -276,6 +282,11 @@ impl Pump {
                 #[allow(deprecated)]
                 let _ = self.dst.as_ref().set_linger(Some(Duration::ZERO));
                 self.ends.reset.cancel();
+                // A write half shuts its side down when dropped: that FIN
+                // would reach the peer before the RST, and the peer would
+                // read a clean EOF. Forgotten, it closes with the socket.
+                self.dst.forget();
+                return end;
             }
             End::Close => self.ends.close.cancel(),
             End::Done => {
@@ -348,17 +359,9 @@ impl Pump {
                     if changed.is_err() {
                         return End::Close;
                     }
-                    let old = std::mem::replace(&mut self.chain, self.chain_rx.borrow_and_update().clone());
-                    // Removing a timeout toxic closes the connections it was
-                    // on, whatever their toxicity draw (Toxiproxy's Cleanup).
-                    let timeout_removed = old.iter().any(|e| {
-                        matches!(e.toxic.kind, Kind::Timeout { .. })
-                            && !self.chain.iter().any(|n| n.id == e.id)
-                    });
-                    if timeout_removed {
+                    if self.adopt_chain() {
                         return End::Close;
                     }
-                    self.sync_state();
                     if let Some(mut plan) = self.plan.take() {
                         match plan.origin.take() {
                             // Not a byte out yet: plan it again with the new chain.
@@ -406,27 +409,59 @@ impl Pump {
         }
     }
 
-    /// The source ended and all is written: slow_close holds the close.
+    /// The source ended and all is written: slow_close holds the close
+    /// (from the end of the source, re-evaluated if the chain changes
+    /// meanwhile); an active timeout toxic closes the connection at once,
+    /// as Toxiproxy's does on EOF.
     async fn finish(&mut self) -> End {
-        let delay: i64 = self
-            .chain
-            .iter()
-            .filter(|e| self.state.get(&e.id).is_some_and(|s| s.active))
-            .map(|e| match e.toxic.kind {
-                Kind::SlowClose { delay } => delay.max(0),
-                _ => 0,
-            })
-            .sum();
-        if delay > 0 {
-            let at = Instant::now() + Duration::from_millis(delay as u64);
+        let eof_at = Instant::now();
+        loop {
+            let active = |e: &&Entry| self.state.get(&e.id).is_some_and(|s| s.active);
+            if self
+                .chain
+                .iter()
+                .filter(active)
+                .any(|e| matches!(e.toxic.kind, Kind::Timeout { .. }))
+            {
+                return End::Close;
+            }
+            let delay: i64 = self
+                .chain
+                .iter()
+                .filter(active)
+                .map(|e| match e.toxic.kind {
+                    Kind::SlowClose { delay } => delay.max(0),
+                    _ => 0,
+                })
+                .sum();
+            let at = eof_at + Duration::from_millis(delay as u64);
+            if at <= Instant::now() {
+                return End::Done;
+            }
             tokio::select! {
-                _ = self.timer.sleep_until(at) => {}
+                _ = self.timer.sleep_until(at) => return End::Done,
                 _ = self.stop.cancelled() => return End::Close,
                 _ = self.ends.reset.cancelled() => return End::Reset,
                 _ = self.ends.close.cancelled() => return End::Close,
+                changed = self.chain_rx.changed() => {
+                    if changed.is_err() || self.adopt_chain() {
+                        return End::Close;
+                    }
+                }
             }
         }
-        End::Done
+    }
+
+    /// Takes the newly published chain. Returns true when a timeout toxic
+    /// was removed: that closes the connections it was on, whatever their
+    /// toxicity draw (Toxiproxy's Cleanup).
+    fn adopt_chain(&mut self) -> bool {
+        let old = std::mem::replace(&mut self.chain, self.chain_rx.borrow_and_update().clone());
+        let timeout_removed = old.iter().any(|e| {
+            matches!(e.toxic.kind, Kind::Timeout { .. }) && !self.chain.iter().any(|n| n.id == e.id)
+        });
+        self.sync_state();
+        timeout_removed
     }
 
     /// Runs the chain over a chunk (see the module documentation).
@@ -446,7 +481,8 @@ impl Pump {
                 continue;
             }
             match &e.toxic.kind {
-                Kind::Noop | Kind::SlowClose { .. } => {}
+                // http_* toxics act on HTTP proxies only (crate::http).
+                Kind::Noop | Kind::SlowClose { .. } | Kind::Http(_) => {}
                 Kind::Latency {
                     latency,
                     jitter,

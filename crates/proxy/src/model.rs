@@ -106,6 +106,9 @@ pub enum Kind {
     },
     /// Accepts and swallows every byte, never closes (ours).
     Blackhole,
+    /// `http_abort`, `http_delay`, `http_reset`: per request, on HTTP
+    /// proxies only (ours, `crate::http_faults`).
+    Http(Box<crate::http_faults::HttpFault>),
 }
 
 /// How latency jitter is drawn.
@@ -140,6 +143,9 @@ pub const TYPES: &[&str] = &[
     "slicer",
     "limit_data",
     "blackhole",
+    "http_abort",
+    "http_delay",
+    "http_reset",
 ];
 
 /// A toxic as configured.
@@ -220,6 +226,9 @@ impl Kind {
             },
             "limit_data" => Kind::LimitData { bytes: 0 },
             "blackhole" => Kind::Blackhole,
+            t if crate::http_faults::is_http_type(t) => {
+                Kind::Http(Box::new(crate::http_faults::HttpFault::zero(t)?))
+            }
             _ => return None,
         })
     }
@@ -285,6 +294,7 @@ impl Kind {
             Kind::LimitData { bytes } => Kind::LimitData {
                 bytes: i("bytes", *bytes)?,
             },
+            Kind::Http(f) => Kind::Http(Box::new(f.merged(type_name, attrs)?)),
         })
     }
 
@@ -296,6 +306,7 @@ impl Kind {
         };
         match self {
             Kind::Noop | Kind::Blackhole => {}
+            Kind::Http(f) => return f.attributes(),
             Kind::Latency {
                 latency,
                 jitter,
@@ -428,6 +439,10 @@ impl Toxic {
         if let Some(Value::Object(a)) = m.get("attributes") {
             next.kind = self.kind.merged(&self.type_name, a)?;
         }
+        // An update starts the counters of an http_* toxic again.
+        if let Kind::Http(f) = &next.kind {
+            next.kind = Kind::Http(Box::new(f.with_fresh_counters()));
+        }
         Ok(next)
     }
 
@@ -439,6 +454,9 @@ impl Toxic {
         m.insert("type".into(), Value::from(self.type_name.clone()));
         m.insert("stream".into(), Value::from(self.stream_text.clone()));
         m.insert("toxicity".into(), toxicity_json(self.toxicity));
+        if let Kind::Http(f) = &self.kind {
+            m.insert("stats".into(), f.stats());
+        }
         Value::Object(m)
     }
 }
@@ -454,6 +472,18 @@ pub struct ProxyInput {
     pub upstream: String,
     /// Whether it listens.
     pub enabled: bool,
+    /// `tcp` (Toxiproxy's byte proxy) or `http` (ours).
+    pub protocol: Protocol,
+}
+
+/// How a proxy serves its connections (ours; Toxiproxy's are all `tcp`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Protocol {
+    /// Bytes through the byte toxics.
+    #[default]
+    Tcp,
+    /// HTTP/1.1 requests through the `http_*` toxics.
+    Http,
 }
 
 impl ProxyInput {
@@ -480,6 +510,21 @@ impl ProxyInput {
                 "name" => out.name = string()?,
                 "listen" => out.listen = string()?,
                 "upstream" => out.upstream = string()?,
+                "protocol" => {
+                    out.protocol = match v {
+                        Value::String(s) if s.eq_ignore_ascii_case("tcp") => Protocol::Tcp,
+                        Value::String(s) if s.eq_ignore_ascii_case("http") => Protocol::Http,
+                        other => {
+                            return Err(ApiError::bad_body(format!(
+                                "protocol must be \"tcp\" or \"http\", not {}",
+                                match other {
+                                    Value::String(s) => format!("\"{s}\""),
+                                    o => describe(o),
+                                }
+                            )))
+                        }
+                    }
+                }
                 "enabled" => match v {
                     Value::Bool(b) => out.enabled = *b,
                     other => return Err(ApiError::bad_body(format!(
@@ -500,6 +545,7 @@ impl ProxyInput {
             listen: String::new(),
             upstream: String::new(),
             enabled: true,
+            protocol: Protocol::Tcp,
         }
     }
 }
@@ -569,6 +615,7 @@ mod tests {
             listen: "127.0.0.1:1".into(),
             upstream: "u:2".into(),
             enabled: true,
+            protocol: Protocol::Tcp,
         };
         let p = ProxyInput::decode(&json!({"Enabled": false, "other": 1}), base).unwrap();
         assert!(!p.enabled);

@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::link::{self, Chain, Counters, Entry, LinkSetup};
-use crate::model::{ApiError, ProxyInput, Stream, Toxic};
+use crate::model::{ApiError, Kind, Protocol, ProxyInput, Stream, Toxic};
 
 struct Proxy {
     input: ProxyInput,
@@ -21,6 +21,8 @@ struct Proxy {
     upstream_chain: watch::Sender<Chain>,
     downstream_chain: watch::Sender<Chain>,
     running: Option<CancellationToken>,
+    /// A duplicate of the listening socket, to close it synchronously.
+    listening: Option<std::net::TcpListener>,
     counters: Arc<[Counters; 2]>,
 }
 
@@ -32,6 +34,7 @@ impl Proxy {
             upstream_chain: watch::channel(Arc::new(Vec::new())).0,
             downstream_chain: watch::channel(Arc::new(Vec::new())).0,
             running: None,
+            listening: None,
             counters: Arc::new([Counters::default(), Counters::default()]),
         }
     }
@@ -43,6 +46,10 @@ impl Proxy {
         m.insert("listen".into(), Value::from(self.input.listen.clone()));
         m.insert("upstream".into(), Value::from(self.input.upstream.clone()));
         m.insert("enabled".into(), Value::from(self.input.enabled));
+        // Only when not Toxiproxy's: tcp proxies answer as Toxiproxy does.
+        if self.input.protocol == Protocol::Http {
+            m.insert("protocol".into(), Value::from("http"));
+        }
         m.insert("toxics".into(), Value::Array(self.toxics_json()));
         Value::Object(m)
     }
@@ -76,6 +83,14 @@ impl Proxy {
     fn stop(&mut self) {
         if let Some(token) = self.running.take() {
             token.cancel();
+        }
+        // The accept task drops the listener when it next runs; until then
+        // the port would still be taken, and a re-enable right after a
+        // disable would fail to bind. Shutting the socket down takes it
+        // out of LISTEN now (new connections are refused at once).
+        if let Some(l) = self.listening.take() {
+            use std::os::fd::AsRawFd;
+            let _ = nix::sys::socket::shutdown(l.as_raw_fd(), nix::sys::socket::Shutdown::Read);
         }
         self.input.enabled = false;
     }
@@ -143,12 +158,29 @@ impl Proxies {
             return Ok(());
         }
         let addr = resolve(&proxy.input.listen)?;
-        let std_listener = std::net::TcpListener::bind(addr)
-            .and_then(|l| l.set_nonblocking(true).map(|_| l))
-            .map_err(|e| ApiError::new(500, format!("listen tcp {addr}: bind: {}", os_text(&e))))?;
+        let std_listener = {
+            // A deep accept queue (std's bind leaves 128): bursts of new
+            // connections are not dropped into SYN retries. Go listens with
+            // SO_REUSEADDR and the system's maximum backlog.
+            let _guard = self.inner.runtime.enter();
+            let socket = if addr.is_ipv4() {
+                tokio::net::TcpSocket::new_v4()
+            } else {
+                tokio::net::TcpSocket::new_v6()
+            };
+            socket
+                .and_then(|s| s.set_reuseaddr(true).map(|_| s))
+                .and_then(|s| s.bind(addr).map(|_| s))
+                .and_then(|s| s.listen(4096))
+                .and_then(|l| l.into_std())
+                .map_err(|e| {
+                    ApiError::new(500, format!("listen tcp {addr}: bind: {}", os_text(&e)))
+                })?
+        };
         let bound = std_listener
             .local_addr()
             .map_err(|e| ApiError::new(500, e.to_string()))?;
+        proxy.listening = std_listener.try_clone().ok();
         let _guard = self.inner.runtime.enter();
         let listener = tokio::net::TcpListener::from_std(std_listener)
             .map_err(|e| ApiError::new(500, e.to_string()))?;
@@ -164,23 +196,30 @@ impl Proxies {
             counters: proxy.counters.clone(),
         };
         let inner = self.inner.clone();
+        let http = proxy.input.protocol == Protocol::Http;
         self.inner.runtime.spawn(async move {
             loop {
                 let accepted = tokio::select! {
+                    biased;
                     _ = stop.cancelled() => return,
                     a = listener.accept() => a,
                 };
-                let Ok((client, _)) = accepted else { continue };
+                let Ok((client, _)) = accepted else {
+                    // Out of file descriptors, say: do not spin on it.
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                };
                 let seed = inner
                     .rng
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .next_u64();
-                tokio::spawn(link::serve(
-                    client,
-                    setup.clone(),
-                    StdRng::seed_from_u64(seed),
-                ));
+                let rng = StdRng::seed_from_u64(seed);
+                if http {
+                    tokio::spawn(crate::http::serve(client, setup.clone(), rng));
+                } else {
+                    tokio::spawn(link::serve(client, setup.clone(), rng));
+                }
             }
         });
         Ok(())
@@ -230,11 +269,15 @@ impl Proxies {
         base.name = name.to_string();
         let input = ProxyInput::decode(body, base)?;
         let new_listen = resolve(&input.listen)?.to_string();
-        if new_listen != proxy.input.listen || input.upstream != proxy.input.upstream {
+        if new_listen != proxy.input.listen
+            || input.upstream != proxy.input.upstream
+            || input.protocol != proxy.input.protocol
+        {
             let was = proxy.input.enabled;
             proxy.stop();
             proxy.input.listen = input.listen.clone();
             proxy.input.upstream = input.upstream.clone();
+            proxy.input.protocol = input.protocol;
             proxy.input.enabled = was;
             if was && input.enabled {
                 proxy.input.enabled = false;
@@ -285,14 +328,18 @@ impl Proxies {
                 let same_listen = resolve(&input.listen)
                     .map(|a| a.to_string() == existing.input.listen)
                     .unwrap_or(false);
-                if same_listen && existing.input.upstream == input.upstream {
+                if same_listen
+                    && existing.input.upstream == input.upstream
+                    && existing.input.protocol == input.protocol
+                {
                     done.push(existing.to_json());
                     continue;
                 }
             }
-            if let Some(mut old) = proxies.remove(&input.name) {
+            let old = proxies.remove(&input.name).map(|mut old| {
                 old.stop();
-            }
+                old
+            });
             let mut proxy = Proxy::new(input.clone());
             let started = if input.enabled {
                 self.start(&mut proxy)
@@ -300,8 +347,11 @@ impl Proxies {
                 Ok(())
             };
             if let Err(e) = started {
-                proxy.input.enabled = false;
-                proxies.insert(input.name, proxy);
+                // As Toxiproxy: a new proxy that cannot bind is not added;
+                // one it was to replace stays, stopped, under its name.
+                if let Some(old) = old {
+                    proxies.insert(input.name, old);
+                }
                 return (done, Some(e));
             }
             done.push(proxy.to_json());
@@ -335,6 +385,9 @@ impl Proxies {
         let mut proxies = self.lock();
         let p = proxies.get_mut(proxy).ok_or_else(not_found)?;
         let toxic = Toxic::from_create(body)?;
+        if matches!(toxic.kind, Kind::Http(_)) && p.input.protocol != Protocol::Http {
+            return Err(ApiError::new(400, "toxic type requires an http proxy"));
+        }
         if p.toxics.iter().any(|e| e.toxic.name == toxic.name) {
             return Err(ApiError::new(409, "toxic already exists"));
         }

@@ -51,6 +51,24 @@ pub fn discover(cli: &Cli, args: &DiscoverArgs, log: LogFile) -> CmdResult {
         );
         return save(&native_kubernetes(), args, &say, &log);
     }
+    if normalized == chaos_toxiproxy::discovery::EXTENSION.0
+        && !forced.iter().any(|m| m == "chaostoxi")
+    {
+        say(
+            LogLevel::Info,
+            "Discovering capabilities from chaostoolkit-toxiproxy (native)",
+        );
+        return save(&native_toxiproxy(), args, &say, &log);
+    }
+    if normalized == "chaos-proxy" {
+        say(LogLevel::Info, "Discovering capabilities of the built-in proxy");
+        let discovery = envelope(
+            ("chaos-proxy", env!("CARGO_PKG_VERSION")),
+            "proxy",
+            chaos_proxy::driver::discovery_activities(),
+        );
+        return save(&discovery, args, &say, &log);
+    }
     let interpreter = match find_interpreter(args.python.as_deref(), Some(Path::new("."))) {
         Ok(i) => i,
         Err(e) => {
@@ -93,19 +111,40 @@ pub fn discover(cli: &Cli, args: &DiscoverArgs, log: LogFile) -> CmdResult {
     save(&discovery, args, &say, &log)
 }
 
-/// The listing of the natively run chaostoolkit-kubernetes functions, in
-/// chaoslib's discovery envelope (`initialize_discovery_result`); no Python
-/// and no pip involved.
+/// The listing of the natively run chaostoolkit-kubernetes functions.
 fn native_kubernetes() -> serde_json::Value {
-    let (name, version) = chaos_kubernetes::discovery::EXTENSION;
+    envelope(
+        chaos_kubernetes::discovery::EXTENSION,
+        "kubernetes",
+        chaos_kubernetes::discovery::activities(),
+    )
+}
+
+/// The listing of the natively run chaostoolkit-toxiproxy functions (the
+/// extension has no `discover()`: chaoslib's reading of its signatures).
+fn native_toxiproxy() -> serde_json::Value {
+    envelope(
+        chaos_toxiproxy::discovery::EXTENSION,
+        "toxiproxy",
+        chaos_toxiproxy::discovery::activities(),
+    )
+}
+
+/// chaoslib's discovery envelope (`initialize_discovery_result`) around a
+/// native listing; no Python and no pip involved.
+fn envelope(
+    (name, version): (&str, &str),
+    target: &str,
+    activities: Vec<serde_json::Value>,
+) -> serde_json::Value {
     serde_json::json!({
         "chaoslib_version": chaos_engine::journal::CHAOSLIB_VERSION,
         "id": uuid::Uuid::new_v4().to_string(),
-        "target": "kubernetes",
+        "target": target,
         "date": chaos_engine::journal::now_iso(),
         "platform": chaos_engine::journal::platform_details(),
         "extension": {"name": name, "version": version},
-        "activities": chaos_kubernetes::discovery::activities(),
+        "activities": activities,
         "system": null,
     })
 }

@@ -26,12 +26,9 @@ fn manifests(cli: &Cli, args: &ManifestsArgs, log: LogFile) -> CmdResult {
             return Ok(1);
         }
     };
+    let registry = super::registry(&args.source, args.python.as_deref(), &settings);
     if !args.no_validation {
-        let validation = chaos_experiment::validate::validate(
-            &doc,
-            &super::registry(&args.source, args.python.as_deref(), &settings),
-            &PodEnv,
-        );
+        let validation = chaos_experiment::validate::validate(&doc, &registry, &PodEnv);
         if !validation.is_valid() {
             console.diagnostics(&doc, &validation);
             console.error(
@@ -80,7 +77,13 @@ fn manifests(cli: &Cli, args: &ManifestsArgs, log: LogFile) -> CmdResult {
         journal_storage: args.journal_storage.clone(),
         env_from_secrets: args.env_from_secrets.clone(),
     };
-    let made = match manifests::manifests(experiment, &options) {
+    // A python activity served by a native driver needs no Python in the image.
+    let native = |provider: &serde_json::Map<String, serde_json::Value>| {
+        registry
+            .driver_for(provider)
+            .is_some_and(|d| d.provider_type() != "python")
+    };
+    let made = match manifests::manifests(experiment, &options, &native) {
         Ok(m) => m,
         Err(e) => {
             console.error(&e);

@@ -97,6 +97,8 @@ pub fn registry(
     .with_driver(std::sync::Arc::new(
         chaos_kubernetes::KubernetesDriver::new(),
     ))
+    .with_driver(std::sync::Arc::new(chaos_proxy::driver::ProxyDriver::new()))
+    .with_driver(std::sync::Arc::new(chaos_toxiproxy::ToxiproxyDriver::new()))
     .force_python(forced_python(settings))
 }
 

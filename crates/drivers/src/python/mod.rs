@@ -225,6 +225,13 @@ impl Driver for PythonDriver {
                 "configuration".into(),
                 Value::Object(call.configuration.clone()),
             );
+            let exported = crate::environment::exported();
+            if !exported.is_empty() {
+                // Variables earlier native activities exported (see
+                // `environment`), set in `os.environ` before the call.
+                let vars = exported.into_iter().map(|(k, v)| (k, Value::from(v)));
+                request.insert("environment".into(), Value::Object(vars.collect()));
+            }
             if call.exclusive {
                 // Nothing else can need the worker meanwhile: it may run the
                 // call on its reading thread and save a thread hand-off.
@@ -265,6 +272,12 @@ impl Driver for PythonDriver {
                     return Err(ActivityError::aborted(notice));
                 }
             };
+            // `os.environ` writes the call made, for what runs after it.
+            if let Some(Value::Object(vars)) = answer.get("environment") {
+                for (name, value) in vars {
+                    crate::environment::set(name, &py_str(value));
+                }
+            }
             if let Some(v) = answer.get("ok") {
                 return Ok(v.clone());
             }

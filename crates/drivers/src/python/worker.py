@@ -207,6 +207,8 @@ def call(request):
         func, params = _function(request["module"], request["func"])
     except Exception as x:
         return {"error": "".join(traceback.format_exception_only(type(x), x)).strip()}
+    for key, value in (request.get("environment") or {}).items():
+        _ENVIRON_SETITEM(os.environ, key, value)
     arguments = dict(request.get("arguments") or {})
     if "secrets" in request and "secrets" in params:
         arguments["secrets"] = request["secrets"]
@@ -218,9 +220,35 @@ def call(request):
         message = traceback.format_exception_only(type(x), x)[0].strip()
         tb = x.__traceback__.tb_next if x.__traceback__ is not None else None
         lines = traceback.format_exception(type(x), x, tb)
-        return {"failed": message, "traceback": [line.rstrip("\n") for line in lines]}
+        return _exported({"failed": message, "traceback": [line.rstrip("\n") for line in lines]})
     # Written as it is when JSON can hold it; made JSON-safe only if not.
-    return {"ok": result}
+    return _exported({"ok": result})
+
+
+# `os.environ` writes made by the user's code (chaostoolkit-toxiproxy's
+# `create_proxy` sets `<name>_PORT`), sent with the call's answer: the
+# reference runs everything in one process, so the programs and functions
+# after it see them, and the engine hands them on (crates/drivers
+# environment.rs). Those it hands to us are set without being sent back.
+_ENVIRON_SETITEM = type(os.environ).__setitem__
+_ENVIRONMENT_WRITTEN = {}
+
+
+def _watch_environ():
+    def recording(self, key, value):
+        _ENVIRON_SETITEM(self, key, value)
+        if self is os.environ:
+            _ENVIRONMENT_WRITTEN[key] = value
+
+    type(os.environ).__setitem__ = recording
+
+
+def _exported(answer):
+    if _ENVIRONMENT_WRITTEN:
+        written = dict(_ENVIRONMENT_WRITTEN)
+        _ENVIRONMENT_WRITTEN.clear()
+        answer["environment"] = {k: v for k, v in written.items() if isinstance(k, str) and isinstance(v, str)}
+    return answer
 
 
 _INJECTED = ("context", "state", "experiment", "configuration", "secrets", "settings", "extensions")
@@ -445,6 +473,7 @@ if __name__ == "__main__":
         # folder: the current folder is importable through PYTHONPATH only.
         del sys.path[0]
     _install_logzero()
+    _watch_environ()
     _forward_exit_signals()
     worker = Worker()
     # Who to interrupt: this process, whatever wrapper started it.
