@@ -558,5 +558,8 @@ fn python_activities_served_natively_need_no_python_in_the_image() {
     let (code, _docs, stderr) = manifests(dir.path(), &experiment, &[]);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(!stderr.contains("chaostoxi"), "{stderr}");
-    assert!(stderr.contains("the Python module 'os.path' needs an image with Python"), "{stderr}");
+    assert!(
+        stderr.contains("the Python module 'os.path' needs an image with Python"),
+        "{stderr}"
+    );
 }

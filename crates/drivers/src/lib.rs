@@ -276,7 +276,10 @@ impl Registry {
 
     /// Every driver's [`Driver::begin_run`], in registration order; their
     /// configuration entries merged.
-    pub async fn begin_run(&self, experiment: &Map<String, Value>) -> Result<Map<String, Value>, String> {
+    pub async fn begin_run(
+        &self,
+        experiment: &Map<String, Value>,
+    ) -> Result<Map<String, Value>, String> {
         let mut added = Map::new();
         for d in &self.drivers {
             added.extend(d.begin_run(experiment).await?);

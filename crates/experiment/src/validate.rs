@@ -1113,7 +1113,11 @@ impl Cx<'_> {
         for (i, p) in list.iter().enumerate() {
             let at = path.index(i);
             let Value::Object(p) = p else {
-                self.error(at, format!("a proxy must be a mapping, not {}", describe(p)), Some(example.into()));
+                self.error(
+                    at,
+                    format!("a proxy must be a mapping, not {}", describe(p)),
+                    Some(example.into()),
+                );
                 continue;
             };
             for key in ["name", "upstream"] {
@@ -1128,7 +1132,11 @@ impl Cx<'_> {
             }
             if let Some(listen) = p.get("listen") {
                 if !listen.is_string() {
-                    self.error(at.key("listen"), "`listen` must be a `host:port` string", Some(example.into()));
+                    self.error(
+                        at.key("listen"),
+                        "`listen` must be a `host:port` string",
+                        Some(example.into()),
+                    );
                 }
             }
             if let Some(enabled) = p.get("enabled") {
@@ -1138,7 +1146,11 @@ impl Cx<'_> {
             }
             if let Some(Value::String(name)) = p.get("name") {
                 if !names.insert(name.clone()) {
-                    self.error(at.key("name"), format!("the proxy '{name}' is declared twice"), Some("give each proxy its own name".into()));
+                    self.error(
+                        at.key("name"),
+                        format!("the proxy '{name}' is declared twice"),
+                        Some("give each proxy its own name".into()),
+                    );
                 }
             }
         }

@@ -184,7 +184,12 @@ impl Driver for ProxyDriver {
         "proxy"
     }
 
-    fn check(&self, provider: &Map<String, Value>, activity_name: &str, _kind: &str) -> Vec<ProviderIssue> {
+    fn check(
+        &self,
+        provider: &Map<String, Value>,
+        activity_name: &str,
+        _kind: &str,
+    ) -> Vec<ProviderIssue> {
         let func = provider.get("func").and_then(Value::as_str).unwrap_or("");
         let Some((_, params)) = FUNCTIONS.iter().find(|(f, _)| *f == func) else {
             let known: Vec<&str> = FUNCTIONS.iter().map(|(f, _)| *f).collect();
@@ -198,15 +203,27 @@ impl Driver for ProxyDriver {
         let args = match provider.get("arguments") {
             None | Some(Value::Null) => &empty,
             Some(Value::Object(m)) => m,
-            Some(_) => return vec![issue("arguments", "arguments must be a mapping".into(), None)],
+            Some(_) => {
+                return vec![issue(
+                    "arguments",
+                    "arguments must be a mapping".into(),
+                    None,
+                )]
+            }
         };
-        let takes = params.iter().map(|(p, _)| *p).collect::<Vec<_>>().join(", ");
+        let takes = params
+            .iter()
+            .map(|(p, _)| *p)
+            .collect::<Vec<_>>()
+            .join(", ");
         let mut issues = Vec::new();
         for k in args.keys() {
             if !params.iter().any(|(p, _)| p == k) {
                 issues.push(issue(
                     "arguments",
-                    format!("argument '{k}' is not known to '{func}' in activity '{activity_name}'"),
+                    format!(
+                        "argument '{k}' is not known to '{func}' in activity '{activity_name}'"
+                    ),
                     Some(format!("'{func}' takes: {takes}")),
                 ));
             }
@@ -239,14 +256,21 @@ impl Driver for ProxyDriver {
             let (done, err) = proxies.populate(declared);
             if let Some(e) = err {
                 proxies.shutdown();
-                return Err(format!("the experiment's proxies could not start: {}", e.message));
+                return Err(format!(
+                    "the experiment's proxies could not start: {}",
+                    e.message
+                ));
             }
             let mut config = Map::new();
             for p in &done {
                 let name = p["name"].as_str().unwrap_or_default();
                 let listen = p["listen"].as_str().unwrap_or_default();
                 config.insert(format!("proxy_{name}_listen"), Value::from(listen));
-                if let Some(port) = listen.rsplit(':').next().and_then(|s| s.parse::<u64>().ok()) {
+                if let Some(port) = listen
+                    .rsplit(':')
+                    .next()
+                    .and_then(|s| s.parse::<u64>().ok())
+                {
                     config.insert(format!("proxy_{name}_port"), Value::from(port));
                 }
             }
@@ -254,7 +278,9 @@ impl Driver for ProxyDriver {
             let declared_api = experiment
                 .get("configuration")
                 .and_then(Value::as_object)
-                .is_some_and(|c| c.contains_key("toxiproxy_url") || c.contains_key("toxiproxy_host"));
+                .is_some_and(|c| {
+                    c.contains_key("toxiproxy_url") || c.contains_key("toxiproxy_host")
+                });
             if !declared_api {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                     .await
@@ -314,7 +340,11 @@ impl Driver for ProxyDriver {
                     "this experiment declares no proxies: add a top-level \"proxies\" list",
                 ));
             };
-            let func = call.provider.get("func").and_then(Value::as_str).unwrap_or("");
+            let func = call
+                .provider
+                .get("func")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             let mut arguments = call
                 .provider
                 .get("arguments")
@@ -378,7 +408,11 @@ impl Driver for ProxyDriver {
                         }
                     }
                     proxies
-                        .update_toxic(text(&args, "proxy")?, text(&args, "name")?, &Value::Object(body))
+                        .update_toxic(
+                            text(&args, "proxy")?,
+                            text(&args, "name")?,
+                            &Value::Object(body),
+                        )
                         .map_err(api)
                 }
                 "remove_toxic" => proxies

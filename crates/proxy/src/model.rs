@@ -400,11 +400,13 @@ impl Toxic {
         let kind = match m.get("attributes") {
             None | Some(Value::Null) => zero,
             Some(Value::Object(a)) => zero.merged(&type_name, a)?,
-            Some(other) => return Err(ApiError::bad_body(format!(
+            Some(other) => {
+                return Err(ApiError::bad_body(format!(
                 "json: cannot unmarshal {} into Go struct field ToxicWrapper.attributes of type {}",
                 describe(other),
                 go_struct(&type_name)
-            ))),
+            )))
+            }
         };
         Ok(Toxic {
             name,
@@ -527,10 +529,12 @@ impl ProxyInput {
                 }
                 "enabled" => match v {
                     Value::Bool(b) => out.enabled = *b,
-                    other => return Err(ApiError::bad_body(format!(
+                    other => {
+                        return Err(ApiError::bad_body(format!(
                         "json: cannot unmarshal {} into Go struct field Proxy.enabled of type bool",
                         describe(other)
-                    ))),
+                    )))
+                    }
                 },
                 _ => {}
             }

@@ -30,16 +30,24 @@ impl AsRawFd for Fd {
 
 /// How early the timerfd is armed, in ns: learnt from observed lateness,
 /// shared by every timer of the process.
-static MARGIN_NS: AtomicU64 = AtomicU64::new(MAX_MARGIN_NS / 2);
-const MIN_MARGIN_NS: u64 = 50_000;
-const MAX_MARGIN_NS: u64 = 2_000_000;
+static MARGIN_NS: AtomicU64 = AtomicU64::new(500_000);
+const MIN_MARGIN_NS: u64 = 30_000;
+/// Spinning longer does not pay: a wake-up later than this is the machine
+/// being busy, not timer slack, and a task that spins on a busy machine
+/// looks CPU-bound to the kernel's scheduler, which then serves it last.
+const MAX_MARGIN_NS: u64 = 800_000;
 
 /// The margin after a wake-up `late` after its target: jumps up to cover
-/// it (with room), decays slowly when wake-ups are prompt.
+/// it (with room), decays slowly when wake-ups are prompt; ignores
+/// wake-ups too late to be slack (see [`MAX_MARGIN_NS`]).
 fn learn(late: Duration) {
-    let late = late.as_nanos().min(u128::from(MAX_MARGIN_NS)) as u64;
+    let late = late.as_nanos();
+    if late > u128::from(MAX_MARGIN_NS) {
+        return;
+    }
+    let late = late as u64;
     let old = MARGIN_NS.load(Ordering::Relaxed);
-    let wanted = late + late / 2 + 20_000;
+    let wanted = late + late / 4 + 20_000;
     let next = if wanted > old {
         wanted
     } else {

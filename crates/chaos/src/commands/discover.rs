@@ -61,7 +61,10 @@ pub fn discover(cli: &Cli, args: &DiscoverArgs, log: LogFile) -> CmdResult {
         return save(&native_toxiproxy(), args, &say, &log);
     }
     if normalized == "chaos-proxy" {
-        say(LogLevel::Info, "Discovering capabilities of the built-in proxy");
+        say(
+            LogLevel::Info,
+            "Discovering capabilities of the built-in proxy",
+        );
         let discovery = envelope(
             ("chaos-proxy", env!("CARGO_PKG_VERSION")),
             "proxy",
