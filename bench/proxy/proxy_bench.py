@@ -11,8 +11,8 @@ connections):
      direct connection (target: at most 30 us added at p50);
   2. throughput through the proxy against the splice() forwarder (target: at
      least 90 %);
-  3. accuracy of a 10 ms latency toxic (target: p99 within 1 ms of
-     direct + 10 ms);
+  3. accuracy of a 10 ms latency toxic: the delay it adds at p99 (its round
+     trip's p99 less the proxy's own p99 without it) within 1 ms of 10 ms;
   4. memory of the proxy holding 10,000 open connections.
 
 A benchmark, not a test: it prints figures and PASS/FAIL against the targets
@@ -68,7 +68,8 @@ def wrk(url, connections, seconds):
     out = subprocess.run(
         ["wrk", "-t", str(min(connections, 2)), "-c", str(connections), "-d", f"{seconds}s",
          "--latency", url],
-        capture_output=True, text=True, timeout=seconds + 30).stdout
+        capture_output=True, text=True, timeout=seconds + 30)
+    out = out.stdout + out.stderr
     lat = {}
     for pct, value, unit in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M):
         lat[pct] = float(value) * UNITS[unit]
@@ -200,7 +201,7 @@ def main():
     t50, t99 = med(toxic, "p50"), med(toxic, "p99")
     added50 = c50 - d50
     ratio = ct / st if st else float("nan")
-    toxic_err = t99 - d50 - 0.010
+    toxic_err = t99 - c99 - 0.010
     per_conn = (after - before) / held if held else float("nan")
 
     us = lambda s: f"{s * 1e6:.0f} µs"  # noqa: E731
@@ -224,7 +225,7 @@ def main():
         "|---|---|---|",
         f"| added latency at p50, no toxic ≤ 30 µs | {us(added50)} (splice adds {us(s50 - d50)}) | {ok(added50 <= 30e-6)} |",
         f"| throughput ≥ 90 % of splice() | {ratio:.0%} | {ok(ratio >= 0.90)} |",
-        f"| 10 ms toxic: p99 within 1 ms of direct + 10 ms | {ms(toxic_err)} over | {ok(abs(toxic_err) <= 0.001)} |",
+        f"| 10 ms toxic adds 10 ms ± 1 ms at p99 | {ms(t99 - c99)} added ({ms(toxic_err)} over) | {ok(abs(toxic_err) <= 0.001)} |",
         f"| memory, {held} open connections (each with its upstream) | {(after - before) / 1024:.1f} MiB more "
         f"({per_conn:.1f} KiB each; {before / 1024:.1f} MiB before) | info |",
         "",

@@ -169,6 +169,14 @@ struct Chunk {
     read_at: Instant,
 }
 
+/// How a stretch of straight-through copying ended.
+enum Quiet {
+    End(End),
+    Eof,
+    /// A new chain was published (or the proxy is gone).
+    ChainChanged(Result<(), ()>),
+}
+
 enum End {
     /// The source closed and everything was written.
     Done,
@@ -304,6 +312,19 @@ impl Pump {
             if self.ends.reset.is_cancelled() {
                 return End::Reset;
             }
+            if self.quiet() && !self.eof {
+                match self.straight_through(&mut buf).await {
+                    Quiet::End(end) => return end,
+                    Quiet::Eof => self.eof = true,
+                    Quiet::ChainChanged(Err(_)) => return End::Close,
+                    Quiet::ChainChanged(Ok(())) => {
+                        if self.adopt_chain() {
+                            return End::Close;
+                        }
+                    }
+                }
+                continue;
+            }
             if self.plan.is_none() {
                 if let Some(chunk) = self.queue.pop_front() {
                     self.plan = Some(self.plan_chunk(chunk));
@@ -404,6 +425,57 @@ impl Pump {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// No toxic and nothing queued: each chunk read is written at once. The
+    /// futures watching for the connection's end and for a new chain are
+    /// made once for the whole stretch, not per chunk: registering them
+    /// again each time costs more than the copy (measured: the added round
+    /// trip went from about 55 to under 30 µs with this and a
+    /// single-threaded runtime).
+    async fn straight_through(&mut self, buf: &mut [u8]) -> Quiet {
+        let Pump {
+            src,
+            dst,
+            chain_rx,
+            stop,
+            ends,
+            counters,
+            direction,
+            ..
+        } = self;
+        let counters = &counters[*direction];
+        let reset = ends.reset.cancelled();
+        let close = ends.close.cancelled();
+        let stopped = stop.cancelled();
+        let changed = chain_rx.changed();
+        tokio::pin!(reset, close, stopped, changed);
+        loop {
+            let n = tokio::select! {
+                biased;
+                _ = &mut reset => return Quiet::End(End::Reset),
+                _ = &mut close => return Quiet::End(End::Close),
+                _ = &mut stopped => return Quiet::End(End::Close),
+                c = &mut changed => return Quiet::ChainChanged(c.map_err(|_| ())),
+                read = src.read(buf) => match read {
+                    Ok(0) | Err(_) => return Quiet::Eof,
+                    Ok(n) => n,
+                },
+            };
+            counters.received.fetch_add(n as u64, Ordering::Relaxed);
+            tokio::select! {
+                biased;
+                _ = &mut reset => return Quiet::End(End::Reset),
+                _ = &mut close => return Quiet::End(End::Close),
+                _ = &mut stopped => return Quiet::End(End::Close),
+                w = dst.write_all(&buf[..n]) => {
+                    if w.is_err() {
+                        return Quiet::End(End::Close);
+                    }
+                    counters.sent.fetch_add(n as u64, Ordering::Relaxed);
                 }
             }
         }
