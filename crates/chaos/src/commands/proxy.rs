@@ -13,12 +13,17 @@ pub fn proxy(cli: &Cli, action: &ProxyAction, log: LogFile) -> CmdResult {
 
 fn serve(cli: &Cli, args: &ProxyServeArgs, log: LogFile) -> CmdResult {
     let console = Console::new(cli.verbose, cli.log_format == "json", log);
-    let runtime = match std::env::var("CHAOS_PROXY_THREADS").ok().and_then(|t| t.parse::<usize>().ok()) {
+    let runtime = match std::env::var("CHAOS_PROXY_THREADS")
+        .ok()
+        .and_then(|t| t.parse::<usize>().ok())
+    {
         Some(n) if n > 1 => tokio::runtime::Builder::new_multi_thread()
             .worker_threads(n)
             .enable_all()
             .build()?,
-        _ => tokio::runtime::Builder::new_current_thread().enable_all().build()?,
+        _ => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?,
     };
     runtime.block_on(async {
         let proxies = chaos_proxy::Proxies::new(args.seed);
