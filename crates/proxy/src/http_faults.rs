@@ -89,6 +89,10 @@ pub struct HttpFault {
     pub method: String,
     /// Exact path (without the query); empty matches any.
     pub path: String,
+    /// A glob the whole path must match (`*` within a segment, `**`
+    /// across segments, `?` one character); empty matches any.
+    pub path_glob: String,
+    glob: Option<Regex>,
     /// Path prefix; empty matches any.
     pub path_prefix: String,
     /// A regular expression searched in the path; empty matches any.
@@ -110,6 +114,7 @@ impl PartialEq for HttpFault {
         self.action == other.action
             && self.method == other.method
             && self.path == other.path
+            && self.path_glob == other.path_glob
             && self.path_prefix == other.path_prefix
             && self.path_regex == other.path_regex
             && self.headers == other.headers
@@ -235,6 +240,8 @@ impl HttpFault {
             action,
             method: String::new(),
             path: String::new(),
+            path_glob: String::new(),
+            glob: None,
             path_prefix: String::new(),
             path_regex: String::new(),
             regex: None,
@@ -261,6 +268,7 @@ impl HttpFault {
                 ("method", _) => next.method = string(type_name, k, v)?,
                 ("path", _) => next.path = string(type_name, k, v)?,
                 ("path_prefix", _) => next.path_prefix = string(type_name, k, v)?,
+                ("path_glob", _) => next.path_glob = string(type_name, k, v)?,
                 ("path_regex", _) => next.path_regex = string(type_name, k, v)?,
                 ("headers", _) => next.headers = header_map(type_name, k, v, false)?,
                 ("skip", _) => next.skip = int(type_name, k, v)?,
@@ -326,6 +334,14 @@ impl HttpFault {
                 ))
             })?)
         };
+        next.glob =
+            if next.path_glob.is_empty() {
+                None
+            } else {
+                Some(Regex::new(&glob_regex(&next.path_glob)).map_err(|e| {
+                    ApiError::bad_body(format!("{type_name} attribute path_glob: {e}"))
+                })?)
+            };
         next.tally = Arc::default();
         Ok(next)
     }
@@ -361,6 +377,7 @@ impl HttpFault {
         }
         m.insert("method".into(), Value::from(self.method.clone()));
         m.insert("path".into(), Value::from(self.path.clone()));
+        m.insert("path_glob".into(), Value::from(self.path_glob.clone()));
         m.insert("path_prefix".into(), Value::from(self.path_prefix.clone()));
         m.insert("path_regex".into(), Value::from(self.path_regex.clone()));
         m.insert("headers".into(), headers_json(&self.headers));
@@ -394,6 +411,11 @@ impl HttpFault {
         }
         if !req.path.starts_with(self.path_prefix.as_str()) {
             return false;
+        }
+        if let Some(glob) = &self.glob {
+            if !glob.is_match(req.path) {
+                return false;
+            }
         }
         if let Some(re) = &self.regex {
             if !re.is_match(req.path) {
@@ -438,6 +460,26 @@ impl HttpFault {
     }
 }
 
+/// A path glob as an anchored regular expression: `**` any characters,
+/// `*` any within one segment, `?` one character but `/`, the rest literal.
+fn glob_regex(glob: &str) -> String {
+    let mut re = String::from("^");
+    let mut chars = glob.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' if chars.peek() == Some(&'*') => {
+                chars.next();
+                re.push_str(".*");
+            }
+            '*' => re.push_str("[^/]*"),
+            '?' => re.push_str("[^/]"),
+            c => re.push_str(&regex::escape(&c.to_string())),
+        }
+    }
+    re.push('$');
+    re
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -451,11 +493,31 @@ mod tests {
     }
 
     #[test]
+    fn path_globs_match_segments_and_whole_paths() {
+        let f = fault("http_abort", json!({"path_glob": "/orders/*/items"})).unwrap();
+        let g = Regex::new(&glob_regex(&f.path_glob)).unwrap();
+        assert!(g.is_match("/orders/42/items"));
+        assert!(
+            !g.is_match("/orders/42/x/items"),
+            "* stays within a segment"
+        );
+        assert!(!g.is_match("/orders/42/items/7"), "the whole path");
+        let deep = Regex::new(&glob_regex("/api/**.json")).unwrap();
+        assert!(deep.is_match("/api/v1/users/7.json"));
+        assert!(!deep.is_match("/api/v1/users/7.jsonx"));
+        assert!(Regex::new(&glob_regex("/a?c")).unwrap().is_match("/abc"));
+        assert!(
+            !Regex::new(&glob_regex("/a.c")).unwrap().is_match("/abc"),
+            "dots are literal"
+        );
+    }
+
+    #[test]
     fn defaults_and_json() {
         let f = fault("http_abort", json!({"path_prefix": "/o"})).unwrap();
         assert_eq!(
             f.attributes(),
-            json!({"status": 503, "body": "", "response_headers": {}, "method": "", "path": "",
+            json!({"status": 503, "body": "", "response_headers": {}, "method": "", "path": "", "path_glob": "",
                    "path_prefix": "/o", "path_regex": "", "headers": {}, "skip": 0, "count": 0, "every": 1})
         );
         assert_eq!(

@@ -614,6 +614,15 @@ fn requests_are_matched_by_method_path_prefix_regex_and_headers() {
             ],
         ),
         (
+            json!({"path_glob": "/orders/*/items"}),
+            vec![
+                ("GET", "/orders/7/items", &[], true),
+                ("GET", "/orders/7/items?page=2", &[], true),
+                ("GET", "/orders/7/8/items", &[], false),
+                ("GET", "/orders/7/items/1", &[], false),
+            ],
+        ),
+        (
             json!({"path_regex": "^/items/[0-9]+$"}),
             vec![
                 ("GET", "/items/42", &[], true),
@@ -957,7 +966,7 @@ fn the_api_answers_as_toxiproxy_for_tcp_proxies_and_extends_for_http_ones() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body,
-        r#"{"attributes":{"status":503,"body":"injected","response_headers":{},"method":"POST","path":"","path_prefix":"/orders","path_regex":"","headers":{},"skip":0,"count":3,"every":1},"name":"boom","type":"http_abort","stream":"upstream","toxicity":0.5,"stats":{"matched":0,"injected":0}}"#
+        r#"{"attributes":{"status":503,"body":"injected","response_headers":{},"method":"POST","path":"","path_glob":"","path_prefix":"/orders","path_regex":"","headers":{},"skip":0,"count":3,"every":1},"name":"boom","type":"http_abort","stream":"upstream","toxicity":0.5,"stats":{"matched":0,"injected":0}}"#
     );
     // Strict attributes.
     for (attrs, why) in [
