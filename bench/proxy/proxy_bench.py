@@ -105,6 +105,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--chaos", required=True)
     ap.add_argument("--splice", required=True, help="the compiled splice_forward")
+    ap.add_argument("--floor", help="the copy_floor example (tokio copy_bidirectional)")
     ap.add_argument("--nginx", default="/usr/sbin/nginx")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--connections", type=int, default=10000)
@@ -133,6 +134,12 @@ def main():
         procs.append(subprocess.Popen([args.splice, str(splice_port), str(nginx.port)]))
         wait_port(splice_port)
 
+        floor_port = None
+        if args.floor:
+            floor_port = free_port()
+            procs.append(subprocess.Popen([args.floor, str(floor_port), str(nginx.port)]))
+            wait_port(floor_port)
+
         api_port = free_port()
         chaos = subprocess.Popen([args.chaos, "--no-log-file", "proxy", "serve", "--port", str(api_port)],
                                  stderr=subprocess.DEVNULL)
@@ -148,6 +155,8 @@ def main():
         slow_port = int(slow["listen"].rsplit(":", 1)[1])
 
         targets = {"direct": nginx.port, "splice": splice_port, "chaos": plain_port}
+        if floor_port:
+            targets["floor"] = floor_port
         lat = {k: [] for k in targets}
         thr = {k: [] for k in targets}
         for r in range(rounds):
@@ -219,11 +228,18 @@ def main():
         f"| direct to nginx | {us(d50)} | {us(d99)} | {mb(dt)} |",
         f"| C splice() forwarder | {us(s50)} | {us(s99)} | {mb(st)} ({st / dt:.0%} of direct) |",
         f"| chaos proxy, no toxic | {us(c50)} | {us(c99)} | {mb(ct)} ({ct / dt:.0%} of direct) |",
+    ]
+    if "floor" in lat:
+        f50, f99 = med(lat["floor"], "p50"), med(lat["floor"], "p99")
+        ft = med(thr["floor"], "bytes_per_s")
+        lines.append(f"| tokio copy_bidirectional (floor for a tokio forwarder) | {us(f50)} | {us(f99)} | {mb(ft)} ({ft / dt:.0%} of direct) |")
+    lines += [
         f"| chaos proxy, 10 ms latency toxic | {ms(t50)} | {ms(t99)} | |",
         "",
         "| target | figure | verdict |",
         "|---|---|---|",
-        f"| added latency at p50, no toxic ≤ 30 µs | {us(added50)} (splice adds {us(s50 - d50)}) | {ok(added50 <= 30e-6)} |",
+        f"| added latency at p50, no toxic ≤ 30 µs | {us(added50)} (splice adds {us(s50 - d50)}"
+        + (f", tokio copy adds {us(f50 - d50)}" if "floor" in lat else "") + f") | {ok(added50 <= 30e-6)} |",
         f"| throughput ≥ 90 % of splice() | {ratio:.0%} | {ok(ratio >= 0.90)} |",
         f"| 10 ms toxic adds 10 ms ± 1 ms at p99 | {ms(t99 - c99)} added ({ms(toxic_err)} over) | {ok(abs(toxic_err) <= 0.001)} |",
         f"| memory, {held} open connections (each with its upstream) | {(after - before) / 1024:.1f} MiB more "

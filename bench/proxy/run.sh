@@ -30,8 +30,9 @@ if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
     say "cargo build --release -p chaos"
     cargo build --release -p chaos
 fi
+cargo build --release -q -p chaos-proxy --example copy_floor
 build="$(mktemp -d)"
 trap 'rm -rf "$build"' EXIT
 gcc -O2 -pthread -o "$build/splice_forward" "$here/splice_forward.c"
 exec "${PYTHON:-python3}" "$here/proxy_bench.py" --chaos "$root/target/release/chaos" \
-    --splice "$build/splice_forward" "$@"
+    --splice "$build/splice_forward" --floor "$root/target/release/examples/copy_floor" "$@"
