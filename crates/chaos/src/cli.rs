@@ -163,6 +163,10 @@ pub struct RunArgs {
     /// Rollback runtime strategy.
     #[arg(long, value_parser = ["default", "always", "never", "deviated"])]
     pub rollback_strategy: Option<String>,
+    /// Stop the run after this many seconds (a brake: the run is
+    /// interrupted, its rollbacks are played, the journal says why).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_max_duration)]
+    pub max_duration: Option<f64>,
     /// Specify substitution values for configuration only: name[:type]=value.
     #[arg(long = "var", value_name = "NAME[:TYPE]=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, serde_json::Value)>,
@@ -272,5 +276,12 @@ fn existing_file(s: &str) -> Result<PathBuf, String> {
         Ok(p)
     } else {
         Err(format!("File '{s}' does not exist."))
+    }
+}
+
+fn parse_max_duration(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+        _ => Err(format!("'{s}' is not a number of seconds above 0")),
     }
 }

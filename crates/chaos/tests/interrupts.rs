@@ -390,3 +390,47 @@ fn sigusr2_exits_without_any_rollback_whatever_the_strategy() {
         common::stderr(&out)
     );
 }
+
+#[test]
+fn max_duration_brakes_the_run_plays_the_rollbacks_and_says_why() {
+    let dir = common::scratch();
+    let exp = serde_json::json!({
+        "title": "long", "description": "d",
+        "method": [{"type": "action", "name": "long", "provider": {"type": "process", "path": "sleep", "arguments": "30"}}],
+        "rollbacks": [{"type": "action", "name": "restore", "provider": {"type": "process", "path": "echo", "arguments": "restored"}}]
+    });
+    let started = std::time::Instant::now();
+    let (out, journal) = common::run(dir.path(), &exp, &["--max-duration", "0.5"]);
+    let elapsed = started.elapsed();
+    let j = journal.expect("a journal");
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    assert!(
+        elapsed < std::time::Duration::from_secs(5),
+        "stopped at once: {elapsed:?}"
+    );
+    assert_eq!(j["status"], "interrupted");
+    assert_eq!(
+        j["rollbacks"][0]["output"]["stdout"], "restored\n",
+        "a brake restores the system, even under the default strategy"
+    );
+    assert!(
+        j["interruption"]
+            .as_str()
+            .unwrap()
+            .contains("--max-duration of 0.5 s"),
+        "{}",
+        j["interruption"]
+    );
+    assert!(
+        common::stderr(&out).contains("--max-duration"),
+        "{}",
+        common::stderr(&out)
+    );
+
+    let bad = common::chaos(dir.path())
+        .args(["run", "--max-duration", "0", "x.json"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(common::stderr(&bad).contains("is not a number of seconds above 0"));
+}

@@ -47,6 +47,8 @@ pub struct Interrupts {
     count: AtomicUsize,
     in_rollbacks: AtomicBool,
     cause: Mutex<Option<Cause>>,
+    /// Why a brake (`--max-duration`, a safeguard) stopped the run.
+    brake: Mutex<Option<String>>,
 }
 
 /// What a signal did, for the console.
@@ -111,6 +113,24 @@ impl Interrupts {
             self.run.cancel();
             Effect::Interrupting
         }
+    }
+
+    /// Stops the run as a brake does: like a signal, but the rollbacks are
+    /// played under the default strategy (restoring the system is the
+    /// point of a brake), and the journal says why (`interruption`).
+    pub fn brake(&self, why: impl Into<String>) -> Effect {
+        {
+            let mut b = self.brake.lock().unwrap_or_else(|e| e.into_inner());
+            if b.is_none() {
+                *b = Some(why.into());
+            }
+        }
+        self.signal(Cause::Requested)
+    }
+
+    /// Why a brake stopped the run, if one did.
+    pub fn brake_reason(&self) -> Option<String> {
+        self.brake.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Whether rollbacks must be skipped whatever the strategy (SIGUSR2).

@@ -368,6 +368,9 @@ pub async fn run(
         );
     }
     j.extend(undone);
+    if let Some(why) = ctx.interrupts.brake_reason() {
+        j.insert("interruption".into(), Value::from(why));
+    }
     j.insert(
         "chaos-version".into(),
         Value::from(env!("CARGO_PKG_VERSION")),
@@ -1140,7 +1143,8 @@ async fn rollbacks(ctx: &Arc<Ctx>) {
     }
     let play_them = match ctx.settings.rollbacks {
         RollbackStrategy::Default => {
-            !matches!(status, Some(Status::Failed) | Some(Status::Interrupted))
+            ctx.interrupts.brake_reason().is_some()
+                || !matches!(status, Some(Status::Failed) | Some(Status::Interrupted))
         }
         RollbackStrategy::Always => true,
         RollbackStrategy::Never => false,

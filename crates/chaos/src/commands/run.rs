@@ -109,6 +109,16 @@ pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> Cmd
             secrets,
             settings: run_settings,
         };
+        if let Some(seconds) = args.max_duration {
+            let interrupts = interrupts.clone();
+            let console = console.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_secs_f64(seconds)).await;
+                let why = format!("the run reached its --max-duration of {seconds} s");
+                console.warn(&format!("{why}: interrupting it, then rolling back"));
+                interrupts.brake(why);
+            });
+        }
         chaos_engine::run(plan, registry, console.clone(), interrupts).await
     });
     if let Ok(l) = listener {
