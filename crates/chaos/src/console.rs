@@ -73,6 +73,9 @@ pub struct Console {
     log: LogFile,
     progress: Mutex<Progress>,
     out: Mutex<()>,
+    /// The run's id and the experiment's title, on every JSON line once the
+    /// run has started (a central log system groups lines by them).
+    run: Mutex<Option<(String, String)>>,
 }
 
 impl Console {
@@ -85,23 +88,44 @@ impl Console {
             log,
             progress: Mutex::default(),
             out: Mutex::new(()),
+            run: Mutex::new(None),
         }
     }
 
     fn emit(&self, level: Level, reference_message: &str, human: Option<String>) {
+        self.emit_fields(level, reference_message, human, serde_json::Map::new());
+    }
+
+    /// Like `emit`; `fields` (step, activity, status, duration) go on the
+    /// JSON line.
+    fn emit_fields(
+        &self,
+        level: Level,
+        reference_message: &str,
+        human: Option<String>,
+        fields: serde_json::Map<String, Value>,
+    ) {
         self.log.log(level, reference_message);
         let _guard = self.out.lock().unwrap_or_else(|e| e.into_inner());
         let mut err = std::io::stderr().lock();
         if self.json {
             if level >= Level::Info || self.verbose {
                 let now = chrono::Utc::now();
-                let line = serde_json::json!({
+                let mut line = serde_json::json!({
                     "process": std::process::id(),
                     "asctime": now.format("%Y-%m-%d %H:%M:%S").to_string(),
                     "levelname": level.name(),
                     "message": reference_message,
                     "timestamp": chaos_engine::journal::iso(now),
                 });
+                if let Value::Object(m) = &mut line {
+                    if let Some((id, title)) = &*self.run.lock().unwrap_or_else(|e| e.into_inner())
+                    {
+                        m.insert("run_id".into(), Value::from(id.clone()));
+                        m.insert("experiment".into(), Value::from(title.clone()));
+                    }
+                    m.extend(fields);
+                }
                 let _ = err.write_all(format!("{line}\n").as_bytes());
             }
         } else if let Some(h) = human {
@@ -309,6 +333,8 @@ impl Observer for Console {
                 rollbacks,
                 dry,
             } => {
+                *self.run.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some((uuid::Uuid::new_v4().to_string(), title.to_string()));
                 let dry_text = dry
                     .map(|d| format!(" · dry: {}", d.as_str()))
                     .unwrap_or_default();
@@ -456,7 +482,12 @@ impl Observer for Console {
             } => {
                 let (level, reference, human) = self.activity_line(*phase, record, *tolerance);
                 let quiet = *phase == Phase::During && level == Level::Info && !self.verbose;
-                self.emit(level, &reference, (!quiet).then_some(human));
+                self.emit_fields(
+                    level,
+                    &reference,
+                    (!quiet).then_some(human),
+                    step_fields(*phase, record),
+                );
             }
             Event::Pause { seconds, skipped } => {
                 let msg = format!("Pausing before next activity for {seconds}s...");
@@ -557,6 +588,43 @@ impl IntoVerdict for (&'static str, Style, &'static str) {
 }
 
 /// A short view of an activity's output.
+/// What a JSON log line says of a finished activity.
+fn step_fields(
+    phase: Phase,
+    record: &serde_json::Map<String, Value>,
+) -> serde_json::Map<String, Value> {
+    let step = match phase {
+        Phase::Before => "steady-state-before",
+        Phase::During => "steady-state-during",
+        Phase::Method => "method",
+        Phase::After => "steady-state-after",
+        Phase::Rollbacks => "rollbacks",
+    };
+    let activity = record.get("activity");
+    let mut m = serde_json::Map::new();
+    m.insert("step".into(), Value::from(step));
+    for (key, from) in [("activity", "name"), ("activity_type", "type")] {
+        if let Some(v) = activity.and_then(|a| a.get(from)) {
+            m.insert(key.into(), v.clone());
+        }
+    }
+    m.insert(
+        "status".into(),
+        record
+            .get("status")
+            .cloned()
+            .unwrap_or(Value::from("stopped")),
+    );
+    if let Some(t) = record.get("tolerance_met") {
+        m.insert("tolerance_met".into(), t.clone());
+    }
+    m.insert(
+        "duration".into(),
+        record.get("duration").cloned().unwrap_or(Value::Null),
+    );
+    m
+}
+
 fn summarise(output: &Value) -> String {
     let text = match output {
         Value::Object(m) if m.contains_key("status") && m.contains_key("body") => {

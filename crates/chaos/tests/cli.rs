@@ -389,4 +389,22 @@ fn json_log_format_prints_one_object_a_line() {
             .any(|l| l["message"] == "Experiment ended with status: completed"),
         "{stderr}"
     );
+    // Every line of the run carries its id and title; activity lines say
+    // which step, which activity, how it ended and how long it took.
+    let run_ids: std::collections::HashSet<&str> =
+        lines.iter().filter_map(|l| l["run_id"].as_str()).collect();
+    assert_eq!(run_ids.len(), 1, "{stderr}");
+    assert!(lines
+        .iter()
+        .filter(|l| l["run_id"].is_string())
+        .all(|l| l["experiment"] == "simple"));
+    let probe = lines
+        .iter()
+        .find(|l| l["step"] == "steady-state-before")
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert_eq!(probe["status"], "succeeded");
+    assert_eq!(probe["activity_type"], "probe");
+    assert!(probe["activity"].is_string());
+    assert!(probe["tolerance_met"].is_boolean());
+    assert!(probe["duration"].as_f64().is_some_and(|d| d >= 0.0));
 }
