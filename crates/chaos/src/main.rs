@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod console;
 mod logfile;
+mod notify;
 mod settings;
 
 use std::process::ExitCode;

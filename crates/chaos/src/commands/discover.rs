@@ -40,6 +40,9 @@ pub fn discover(cli: &Cli, args: &DiscoverArgs, log: LogFile) -> CmdResult {
     };
 
     let settings = crate::settings::load(&crate::settings::path(cli.settings.as_deref()));
+    let notifier = crate::notify::Notifier::from_settings(&settings);
+    let package = serde_json::Value::from(args.package.clone());
+    notifier.send("discovery-started", "discovery", &package, None);
     let normalized = args.package.to_lowercase().replace('_', "-");
     let forced = super::forced_python(&settings);
     if normalized == chaos_kubernetes::discovery::EXTENSION.0
@@ -49,7 +52,7 @@ pub fn discover(cli: &Cli, args: &DiscoverArgs, log: LogFile) -> CmdResult {
             LogLevel::Info,
             "Discovering capabilities from chaostoolkit-kubernetes (native)",
         );
-        return save(&native_kubernetes(), args, &say, &log);
+        return save(&native_kubernetes(), args, &say, &log, &notifier);
     }
     if normalized == chaos_toxiproxy::discovery::EXTENSION.0
         && !forced.iter().any(|m| m == "chaostoxi")
@@ -58,7 +61,7 @@ pub fn discover(cli: &Cli, args: &DiscoverArgs, log: LogFile) -> CmdResult {
             LogLevel::Info,
             "Discovering capabilities from chaostoolkit-toxiproxy (native)",
         );
-        return save(&native_toxiproxy(), args, &say, &log);
+        return save(&native_toxiproxy(), args, &say, &log, &notifier);
     }
     if normalized == "chaos-proxy" {
         say(
@@ -70,7 +73,7 @@ pub fn discover(cli: &Cli, args: &DiscoverArgs, log: LogFile) -> CmdResult {
             "proxy",
             chaos_proxy::driver::discovery_activities(),
         );
-        return save(&discovery, args, &say, &log);
+        return save(&discovery, args, &say, &log, &notifier);
     }
     let interpreter = match find_interpreter(args.python.as_deref(), Some(Path::new("."))) {
         Ok(i) => i,
@@ -100,6 +103,8 @@ pub fn discover(cli: &Cli, args: &DiscoverArgs, log: LogFile) -> CmdResult {
         Err(DiscoveryError::Failed(message)) => {
             // The reference logs it as CRITICAL and exits 0.
             say(LogLevel::Critical, &message);
+            let error = format!("An exception was raised: DiscoveryFailed('{message}')");
+            notifier.send("discovery-failed", "discovery", &package, Some(&error));
             return Ok(0);
         }
         Err(DiscoveryError::Error { message, traceback }) => {
@@ -111,7 +116,7 @@ pub fn discover(cli: &Cli, args: &DiscoverArgs, log: LogFile) -> CmdResult {
             return Ok(1);
         }
     };
-    save(&discovery, args, &say, &log)
+    save(&discovery, args, &say, &log, &notifier)
 }
 
 /// The listing of the natively run chaostoolkit-kubernetes functions.
@@ -157,6 +162,7 @@ fn save(
     args: &DiscoverArgs,
     say: &dyn Fn(LogLevel, &str),
     log: &LogFile,
+    notifier: &crate::notify::Notifier,
 ) -> CmdResult {
     let path = &args.discovery_path;
     if let Err(e) = chaos_engine::journal::write_atomically(path, discovery) {
@@ -166,6 +172,7 @@ fn save(
         );
         return Ok(1);
     }
+    notifier.send("discovery-completed", "discovery", discovery, None);
     say(
         LogLevel::Info,
         &format!("Discovery outcome saved in {}", path.display()),

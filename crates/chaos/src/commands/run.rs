@@ -47,6 +47,8 @@ pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> Cmd
             return Ok(1);
         }
     };
+    let notifier = crate::notify::Notifier::from_settings(&settings);
+    notifier.send("run-started", "run", &doc.value, None);
     let registry = super::registry(&args.source, args.python.as_deref(), &settings);
     if !args.no_validation {
         let validation = validate(&doc, &registry, &ProcessEnv);
@@ -137,7 +139,17 @@ pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> Cmd
             return Ok(1);
         }
     }
-    let ok = outcome.status == chaos_engine::Status::Completed && !outcome.deviated;
+    let completed = outcome.status == chaos_engine::Status::Completed;
+    let event = if completed {
+        "run-completed"
+    } else {
+        "run-failed"
+    };
+    notifier.send(event, "run", &outcome.journal, None);
+    if outcome.deviated {
+        notifier.send("run-deviated", "run", &outcome.journal, None);
+    }
+    let ok = completed && !outcome.deviated;
     // The process ends now: freeing the journal value by value is wasted
     // work (a few ms for a thousand activities).
     std::mem::forget(outcome);

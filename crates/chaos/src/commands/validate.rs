@@ -17,6 +17,8 @@ pub fn validate(cli: &Cli, args: &ValidateArgs, log: LogFile) -> CmdResult {
             return Ok(1);
         }
     };
+    let notifier = crate::notify::Notifier::from_settings(&settings);
+    notifier.send("validate-started", "validate", &doc.value, None);
     let validation = chaos_experiment::validate::validate(
         &doc,
         &super::registry(&args.source, args.python.as_deref(), &settings),
@@ -25,8 +27,16 @@ pub fn validate(cli: &Cli, args: &ValidateArgs, log: LogFile) -> CmdResult {
     console.diagnostics(&doc, &validation);
     if validation.is_valid() {
         console.info("experiment syntax and semantic look valid");
+        notifier.send("validate-completed", "validate", &doc.value, None);
         Ok(0)
     } else {
+        let first = validation
+            .errors
+            .first()
+            .map(|d| d.message.clone())
+            .unwrap_or_default();
+        let error = format!("An exception was raised: InvalidExperiment('{first}')");
+        notifier.send("validate-failed", "validate", &doc.value, Some(&error));
         Ok(1)
     }
 }
