@@ -13,8 +13,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-/// A webhook receiver: records each request's method and JSON body.
-fn receiver() -> (String, Arc<Mutex<Vec<(String, Value)>>>) {
+/// What a receiver got: each request's method and JSON body.
+type Received = Arc<Mutex<Vec<(String, Value)>>>;
+
+/// A webhook receiver on loopback, and what it receives.
+fn receiver() -> (String, Received) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     let got = Arc::new(Mutex::new(Vec::new()));
@@ -161,7 +164,7 @@ fn a_deviated_run_also_sends_run_deviated_and_events_filter_channels() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
-    let names = |v: &Arc<Mutex<Vec<(String, Value)>>>| -> Vec<String> {
+    let names = |v: &Received| -> Vec<String> {
         v.lock()
             .unwrap()
             .iter()
