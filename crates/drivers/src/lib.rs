@@ -108,6 +108,21 @@ impl Call<'_> {
         !self.configuration.is_empty() || !self.secrets.is_empty()
     }
 
+    /// The provider's `arguments` mapping, substituted as the reference
+    /// substitutes them (empty when absent or not a mapping).
+    pub fn arguments(&self) -> Map<String, Value> {
+        let Some(Value::Object(arguments)) = self.provider.get("arguments") else {
+            return Map::new();
+        };
+        if !self.substitutes_arguments() {
+            return arguments.clone();
+        }
+        match self.substitute(&Value::Object(arguments.clone())) {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
     /// Substitutes `${...}` in `value` against configuration, then each
     /// secret scope.
     pub fn substitute(&self, value: &Value) -> Value {

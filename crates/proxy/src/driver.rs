@@ -345,15 +345,7 @@ impl Driver for ProxyDriver {
                 .get("func")
                 .and_then(Value::as_str)
                 .unwrap_or("");
-            let mut arguments = call
-                .provider
-                .get("arguments")
-                .cloned()
-                .unwrap_or_else(|| Value::Object(Map::new()));
-            if call.substitutes_arguments() {
-                arguments = call.substitute(&arguments);
-            }
-            let args = arguments.as_object().cloned().unwrap_or_default();
+            let args = call.arguments();
             let stop = self
                 .run
                 .lock()

@@ -381,19 +381,7 @@ impl Driver for ToxiproxyDriver {
                     call.activity_name
                 )));
             };
-            let mut arguments = call
-                .provider
-                .get("arguments")
-                .cloned()
-                .filter(Value::is_object)
-                .unwrap_or_else(|| Value::Object(Map::new()));
-            if call.substitutes_arguments() {
-                arguments = call.substitute(&arguments);
-            }
-            let arguments = match arguments {
-                Value::Object(m) => m,
-                _ => Map::new(),
-            };
+            let arguments = call.arguments();
             let api = Api {
                 client: &self.client,
                 base: base_url(call.configuration),
