@@ -78,6 +78,45 @@ impl ActivityError {
     }
 }
 
+/// chaoslib's binding of an activity's arguments to its function's
+/// signature, for drivers that serve Python functions natively: a missing
+/// required parameter (no default), then an argument the signature does not
+/// have, each with chaoslib's words and the parameters as the fix.
+/// `accepted` names arguments taken beyond the signature (chaoslib injects
+/// `configuration` and `secrets`).
+pub fn signature_issues(
+    function: &str,
+    activity: &str,
+    params: &[(&str, Option<&str>)],
+    arguments: &Map<String, Value>,
+    accepted: &dyn Fn(&str) -> bool,
+) -> Vec<ProviderIssue> {
+    let takes = || {
+        let names: Vec<&str> = params.iter().map(|(n, _)| *n).collect();
+        Some(format!("'{function}' takes: {}", names.join(", ")))
+    };
+    let at = || chaos_experiment::DocPath::root().key("arguments");
+    let missing = params
+        .iter()
+        .filter(|(name, default)| default.is_none() && !arguments.contains_key(*name))
+        .map(|(name, _)| ProviderIssue {
+            at: at(),
+            message: format!("required argument '{name}' is missing from activity '{activity}'"),
+            hint: takes(),
+        });
+    let unknown = arguments
+        .keys()
+        .filter(|name| !params.iter().any(|(p, _)| p == name) && !accepted(name))
+        .map(|name| ProviderIssue {
+            at: at(),
+            message: format!(
+                "argument '{name}' is not part of the function signature in activity '{activity}'"
+            ),
+            hint: takes(),
+        });
+    missing.chain(unknown).collect()
+}
+
 /// Everything a driver needs to execute one provider block.
 pub struct Call<'a> {
     /// The provider mapping as written (drivers substitute what the

@@ -3,10 +3,10 @@
 
 use chaos_pyvalue::Value;
 use k8s_openapi::api::apps::v1::DaemonSet;
-use kube::api::{Api, ListParams};
+
 use kube::Resource;
 
-use crate::{api_failure, quoting_failure, workloads, Ctx, Function, Outcome, Rule};
+use crate::{quoting_failure, workloads, Ctx, Function, Outcome, Rule};
 
 /// `create_daemon_set(spec_path, ns="default")`. Returns nothing.
 pub async fn create_daemon_set(ctx: Ctx<'_>) -> Result<Value, Outcome> {
@@ -48,17 +48,9 @@ pub async fn update_daemon_set(ctx: Ctx<'_>) -> Result<Value, Outcome> {
 }
 
 async fn list_by_name(ctx: &Ctx<'_>, func: &str) -> Result<Vec<DaemonSet>, Outcome> {
-    let name = ctx.args.required_str("name", func)?;
-    let ns = ctx.args.str_or("ns", "default");
-    let mut params = ListParams::default().fields(&format!("metadata.name={name}"));
-    if let Some(l) = ctx.args.opt_str("label_selector").filter(|s| !s.is_empty()) {
-        params = params.labels(&l);
-    }
-    let api: Api<DaemonSet> = Api::namespaced(ctx.client(), &ns);
-    api.list(&params)
-        .await
-        .map(|l| l.items)
-        .map_err(|e| api_failure(ctx, &e, "list", "daemonsets", Some(&ns)))
+    Ok(workloads::list_named::<DaemonSet>(ctx, func, "daemonsets")
+        .await?
+        .1)
 }
 
 /// `numberReady == desiredNumberScheduled`; a daemon set with no status yet

@@ -2,9 +2,9 @@
 
 use chaos_pyvalue::Value;
 use k8s_openapi::api::apps::v1::Deployment;
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::api::{Api, Patch, PatchParams};
 
-use crate::{api_failure, quoting_failure, verdict, workloads, Ctx, Function, Outcome, Rule};
+use crate::{quoting_failure, verdict, workloads, Ctx, Function, Outcome, Rule};
 
 /// `scale_deployment(name, replicas, ns="default")`: patches the
 /// deployment's `spec.replicas`. Returns nothing.
@@ -16,21 +16,13 @@ pub async fn scale_deployment(ctx: Ctx<'_>) -> Result<Value, Outcome> {
 /// label_selector=None, raise_on_unavailable=True)`: the deployment exists
 /// and all its replicas are available.
 pub async fn deployment_available_and_healthy(ctx: Ctx<'_>) -> Result<Value, Outcome> {
-    let name = ctx
-        .args
-        .required_str("name", "deployment_available_and_healthy")?;
-    let ns = ctx.args.str_or("ns", "default");
     let raise = ctx.args.bool_or("raise_on_unavailable", true);
-    let mut params = ListParams::default().fields(&format!("metadata.name={name}"));
-    if let Some(l) = ctx.args.opt_str("label_selector").filter(|s| !s.is_empty()) {
-        params = params.labels(&l);
-    }
-    let api: Api<Deployment> = Api::namespaced(ctx.client(), &ns);
-    let found = api
-        .list(&params)
-        .await
-        .map_err(|e| api_failure(&ctx, &e, "list", "deployments", Some(&ns)))?
-        .items;
+    let (name, found) = workloads::list_named::<Deployment>(
+        &ctx,
+        "deployment_available_and_healthy",
+        "deployments",
+    )
+    .await?;
     let problem = if found.is_empty() {
         Some(format!("Deployment '{name}' was not found"))
     } else {
@@ -85,21 +77,10 @@ pub async fn create_deployment(ctx: Ctx<'_>) -> Result<Value, Outcome> {
 /// raise_on_not_partially_available=True)`: the first matching deployment
 /// has at least one available replica.
 pub async fn deployment_partially_available(ctx: Ctx<'_>) -> Result<Value, Outcome> {
-    let name = ctx
-        .args
-        .required_str("name", "deployment_partially_available")?;
-    let ns = ctx.args.str_or("ns", "default");
     let raise = ctx.args.bool_or("raise_on_not_partially_available", true);
-    let mut params = ListParams::default().fields(&format!("metadata.name={name}"));
-    if let Some(l) = ctx.args.opt_str("label_selector").filter(|s| !s.is_empty()) {
-        params = params.labels(&l);
-    }
-    let api: Api<Deployment> = Api::namespaced(ctx.client(), &ns);
-    let found = api
-        .list(&params)
-        .await
-        .map_err(|e| api_failure(&ctx, &e, "list", "deployments", Some(&ns)))?
-        .items;
+    let (name, found) =
+        workloads::list_named::<Deployment>(&ctx, "deployment_partially_available", "deployments")
+            .await?;
     let Some(first) = found.first() else {
         return verdict(Some(format!("Deployment '{name}' was not found")), raise);
     };

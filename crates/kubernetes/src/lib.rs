@@ -344,51 +344,20 @@ impl Driver for KubernetesDriver {
                 )]
             }
         };
-        let mut issues = Vec::new();
         let ours = provider.get("type").map(py_str).as_deref() == Some("kubernetes");
         let extra = if ours {
             native_only_params(function.name)
         } else {
             &[]
         };
-        let takes = || {
-            function
-                .params
-                .iter()
-                .map(|(n, _)| *n)
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         // The reference binds the arguments to the signature; so do we.
-        for name in arguments.keys() {
-            if !function.params.iter().any(|(p, _)| p == name)
-                && !extra.contains(&name.as_str())
-                && name != "secrets"
-                && name != "configuration"
-            {
-                issues.push(issue(
-                    &["arguments"],
-                    format!(
-                        "argument '{name}' is not part of the function signature in activity '{}'",
-                        function.name
-                    ),
-                    Some(format!("'{}' takes: {}", function.name, takes())),
-                ));
-            }
-        }
-        for (name, default) in function.params {
-            if default.is_none() && !arguments.contains_key(*name) {
-                issues.push(issue(
-                    &["arguments"],
-                    format!(
-                        "required argument '{name}' is missing from activity '{}'",
-                        function.name
-                    ),
-                    Some(format!("'{}' takes: {}", function.name, takes())),
-                ));
-            }
-        }
-        issues
+        chaos_drivers::signature_issues(
+            function.name,
+            activity_name,
+            function.params,
+            &arguments,
+            &|name| extra.contains(&name) || name == "secrets" || name == "configuration",
+        )
     }
 
     fn python_functions(&self) -> Vec<(String, String)> {

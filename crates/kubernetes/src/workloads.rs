@@ -39,6 +39,34 @@ where
     Ok(Value::Null)
 }
 
+/// The objects named by `func`'s `name` argument (a field selector), also
+/// matching its `label_selector` when given, in its `ns` (default
+/// `default`): how the extension's probes find "the" workload. Returns the
+/// name with them, for messages.
+pub async fn list_named<K>(
+    ctx: &Ctx<'_>,
+    func: &str,
+    resource: &str,
+) -> Result<(String, Vec<K>), Outcome>
+where
+    K: Resource<Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug,
+    K::DynamicType: Default,
+{
+    let name = ctx.args.required_str("name", func)?;
+    let ns = ctx.args.str_or("ns", "default");
+    let mut params = ListParams::default().fields(&format!("metadata.name={name}"));
+    if let Some(l) = ctx.args.opt_str("label_selector").filter(|s| !s.is_empty()) {
+        params = params.labels(&l);
+    }
+    let api: Api<K> = Api::namespaced(ctx.client(), &ns);
+    let found = api
+        .list(&params)
+        .await
+        .map_err(|e| api_failure(ctx, &e, "list", resource, Some(&ns)))?
+        .items;
+    Ok((name, found))
+}
+
 /// `delete_deployment` / `remove_statefulset`: by `name` (the selector is
 /// then ignored, as in the reference), else by `label_selector`, else every
 /// one of the namespace. Returns nothing.

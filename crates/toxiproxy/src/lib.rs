@@ -332,39 +332,16 @@ impl Driver for ToxiproxyDriver {
                 )]
             }
         };
-        let takes = || {
-            let names: Vec<&str> = function.params.iter().map(|(n, _)| *n).collect();
-            format!("'{}' takes: {}", function.name, names.join(", "))
-        };
         // chaoslib binds the arguments to the signature (with
-        // `configuration` faked in), and says so with these words.
-        let mut issues = Vec::new();
-        for (name, default) in function.params {
-            if default.is_none() && !arguments.contains_key(*name) {
-                issues.push(issue(
-                    &["arguments"],
-                    format!(
-                        "required argument '{name}' is missing from activity '{activity_name}'"
-                    ),
-                    Some(takes()),
-                ));
-            }
-        }
-        for name in arguments.keys() {
-            // Every function but `value_from_environment_if_exists` declares
-            // `configuration`, which chaoslib fills in.
-            let injected = name == "configuration" && function.op != Op::ValueFromEnvironment;
-            if !function.params.iter().any(|(p, _)| p == name) && !injected {
-                issues.push(issue(
-                    &["arguments"],
-                    format!(
-                        "argument '{name}' is not part of the function signature in activity '{activity_name}'"
-                    ),
-                    Some(takes()),
-                ));
-            }
-        }
-        issues
+        // `configuration` faked in: every function but
+        // `value_from_environment_if_exists` declares it).
+        chaos_drivers::signature_issues(
+            function.name,
+            activity_name,
+            function.params,
+            &arguments,
+            &|name| name == "configuration" && function.op != Op::ValueFromEnvironment,
+        )
     }
 
     fn python_functions(&self) -> Vec<(String, String)> {
