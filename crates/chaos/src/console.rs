@@ -459,6 +459,7 @@ impl Observer for Console {
                 name,
                 background,
                 phase,
+                ..
             } => {
                 let bg = if *background { " [in background]" } else { "" };
                 self.log
@@ -479,6 +480,7 @@ impl Observer for Console {
                 phase,
                 record,
                 tolerance,
+                ..
             } => {
                 let (level, reference, human) = self.activity_line(*phase, record, *tolerance);
                 let quiet = *phase == Phase::During && level == Level::Info && !self.verbose;
@@ -519,6 +521,7 @@ impl Observer for Console {
                     .then(|| paint(self.colour, Style::Dim, &format!("  debug: {message}"))),
             ),
             Event::Interrupted { cause } => self.warn(&format!("Interrupted by {cause}")),
+            Event::MethodFinished | Event::RollbacksFinished => {}
             Event::RunFinished {
                 status,
                 deviated,

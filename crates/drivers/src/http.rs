@@ -187,7 +187,25 @@ impl HttpDriver {
                     }
                 }
             }
-            match request.send().await {
+            // Each attempt is its own client span, as an instrumented
+            // HTTP library records it.
+            let span = call
+                .tracing
+                .as_ref()
+                .map(|t| t.start(http_method.as_str(), parsed.as_str()));
+            if let Some(span) = &span {
+                for (name, value) in span.headers() {
+                    request = request.header(name, value);
+                }
+            }
+            let sent = request.send().await;
+            if let Some(span) = span {
+                match &sent {
+                    Ok(r) => span.end(Some(r.status().as_u16()), None),
+                    Err(e) => span.end(None, Some(&e.to_string())),
+                }
+            }
+            match sent {
                 Ok(response) => return read_response(response, call).await,
                 Err(e) => {
                     let retriable = e.is_connect()

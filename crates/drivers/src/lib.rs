@@ -138,6 +138,25 @@ pub struct Call<'a> {
     /// background and no continuous hypothesis is checking), so a driver may
     /// serve it on a fast path that holds other calls back.
     pub exclusive: bool,
+    /// Puts the activity's outgoing requests in the run's trace, when a
+    /// tracing control is on (the HTTP driver sends `traceparent`).
+    pub tracing: Option<Arc<dyn RequestTracing>>,
+}
+
+/// A run's tracer as a driver sees it: one client span per outgoing
+/// request, under the span of the activity that makes it. It keeps the
+/// drivers free of any tracing library.
+pub trait RequestTracing: Send + Sync {
+    /// Opens the span of one request.
+    fn start(&self, method: &str, url: &str) -> Box<dyn RequestSpan>;
+}
+
+/// The span of one outgoing request.
+pub trait RequestSpan: Send {
+    /// Headers that carry the span to the server (`traceparent`, ...).
+    fn headers(&self) -> Vec<(String, String)>;
+    /// Closes the span with the response's status, or the error.
+    fn end(self: Box<Self>, status: Option<u16>, error: Option<&str>);
 }
 
 impl Call<'_> {
@@ -265,7 +284,12 @@ pub struct Registry {
     drivers: Vec<Arc<dyn Driver>>,
     python: Arc<python::PythonDriver>,
     routes: Routes,
+    native_controls: Vec<(String, ControlCheck)>,
 }
+
+/// Checks the declaration of a control served natively (the reference's
+/// `validate_control`): its errors, each with the path below the control.
+pub type ControlCheck = fn(&Map<String, Value>) -> Vec<ProviderIssue>;
 
 impl Registry {
     /// Every driver built into `chaos`, with default options.
@@ -284,6 +308,7 @@ impl Registry {
             ],
             python,
             routes: Routes::default(),
+            native_controls: Vec::new(),
         }
     }
 
@@ -350,6 +375,13 @@ impl Registry {
         entries
     }
 
+    /// Serves the control module `module` natively: its declarations are
+    /// checked by `check`, not imported in Python.
+    pub fn with_native_control(mut self, module: &str, check: ControlCheck) -> Self {
+        self.native_controls.push((module.to_string(), check));
+        self
+    }
+
     /// The Python bridge's driver (it also runs Python controls).
     pub fn python(&self) -> &Arc<python::PythonDriver> {
         &self.python
@@ -412,12 +444,24 @@ impl ProviderCheck for Registry {
         control: &Map<String, Value>,
         name: &str,
     ) -> (Vec<ProviderIssue>, Vec<ProviderIssue>) {
+        let provider = control.get("provider").and_then(Value::as_object);
+        let module = provider
+            .filter(|p| p.get("type").and_then(Value::as_str) == Some("python"))
+            .and_then(|p| p.get("module"))
+            .and_then(Value::as_str);
+        if let Some((_, check)) = self
+            .native_controls
+            .iter()
+            .find(|(m, _)| Some(m.as_str()) == module)
+        {
+            return (check(control), Vec::new());
+        }
         self.python.check_control(control, name)
     }
 }
 
 /// A provider issue at `at` below the provider mapping.
-pub(crate) fn issue(at: &[&str], message: impl Into<String>, hint: Option<&str>) -> ProviderIssue {
+pub fn issue(at: &[&str], message: impl Into<String>, hint: Option<&str>) -> ProviderIssue {
     let mut path = chaos_experiment::DocPath::root();
     for k in at {
         path = path.key(k);

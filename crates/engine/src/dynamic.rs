@@ -51,6 +51,7 @@ pub async fn load_dynamic_configuration(
                 cancel: CancellationToken::new(),
                 warn: &warn,
                 exclusive: true,
+                tracing: None,
             })
             .await;
         let value = match (ptype.as_str(), result) {

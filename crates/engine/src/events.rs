@@ -1,5 +1,5 @@
 //! What the runner tells the outside world while it runs. The console, the
-//! log file (and later tracing and controls) are consumers of this one
+//! log file and native controls (tracing) are consumers of this one
 //! stream; the runner does not know who listens.
 
 use chaos_pyvalue::{Map, Value};
@@ -62,11 +62,15 @@ pub enum Event<'a> {
         /// Number of method entries.
         count: usize,
     },
+    /// The method ended (however it ended).
+    MethodFinished,
     /// Rollbacks begin.
     RollbacksStarted {
         /// Number of rollback entries.
         count: usize,
     },
+    /// Rollbacks ended (however they ended).
+    RollbacksFinished,
     /// Rollbacks are not played.
     RollbacksSkipped {
         /// Why (the strategy and the run's state).
@@ -74,6 +78,8 @@ pub enum Event<'a> {
     },
     /// An activity begins (after its before-pause).
     ActivityStarted {
+        /// Tells this execution of the activity from any other in the run.
+        id: u64,
         /// Where it runs.
         phase: Phase,
         /// `probe` or `action`.
@@ -85,6 +91,8 @@ pub enum Event<'a> {
     },
     /// An activity ended; `record` is its journal record.
     ActivityFinished {
+        /// The id its `ActivityStarted` had.
+        id: u64,
         /// Where it ran.
         phase: Phase,
         /// The run record (status, output, exception, duration, tolerance_met).

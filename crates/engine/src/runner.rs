@@ -1,14 +1,18 @@
 //! The run itself (spec §2.4, §2.5, §6): hypothesis, method, continuous
 //! hypothesis, background activities, rollbacks, and the journal they fill.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use chaos_drivers::{ActivityError, Call, Registry};
+use chaos_drivers::{ActivityError, Call, Registry, RequestTracing};
 use chaos_pyvalue::{py_str, py_truthy, substitute, Chain, Map, Value};
 use tokio_util::sync::CancellationToken;
 
+use crate::controls::native::{
+    Hook, NativeControl, NativeControls, ProbeRun, RunAccess, RunHandle, Setup, SetupError, Verdict,
+};
 use crate::controls::{controls_for, declared, experiment_controls, Control, Level};
 use crate::events::{Event, Observer, Phase};
 use crate::interrupt::Interrupts;
@@ -30,6 +34,8 @@ pub struct Plan {
     pub global_controls: Vec<Control>,
     /// The settings document, as controls receive it.
     pub settings_document: Value,
+    /// The controls served natively, by Python module path.
+    pub native_controls: NativeControls,
 }
 
 /// A finished run.
@@ -71,6 +77,8 @@ struct JournalState {
     rollbacks: Vec<Map<String, Value>>,
     errors: Vec<String>,
     unplayed_rollbacks: Vec<String>,
+    /// Entries native controls add to the journal (`safeguard`, ...).
+    extra: Map<String, Value>,
 }
 
 struct Ctx {
@@ -88,7 +96,13 @@ struct Ctx {
     /// The method as controls leave it.
     live_method: Mutex<Vec<Value>>,
     /// Whether the continuous hypothesis may start activities at any moment.
-    continuous_running: std::sync::atomic::AtomicBool,
+    continuous_running: AtomicBool,
+    /// Native controls by declared name.
+    natives: Vec<(String, Arc<dyn NativeControl>)>,
+    /// The id of the next activity execution.
+    next_activity: AtomicU64,
+    /// The method is over (rollbacks, if any, are next).
+    method_over: AtomicBool,
 }
 
 impl Ctx {
@@ -97,10 +111,24 @@ impl Ctx {
     /// a copy of the whole experiment at each level of every run.
     fn experiment_context(&self) -> Map<String, Value> {
         let mut values = Map::new();
-        if !(self.globals.is_empty() && self.top.is_empty()) {
+        if self.any_top_or_global() {
             values.insert("context".into(), Value::Object(self.experiment.clone()));
         }
         values
+    }
+
+    fn any_top_or_global(&self) -> bool {
+        !(self.globals.is_empty() && self.top.is_empty())
+    }
+
+    fn native(&self, name: &str) -> Option<&Arc<dyn NativeControl>> {
+        self.natives.iter().find(|(n, _)| n == name).map(|(_, c)| c)
+    }
+
+    fn request_tracing(&self, activity: u64) -> Option<Arc<dyn RequestTracing>> {
+        self.natives
+            .iter()
+            .find_map(|(_, c)| c.request_tracing(activity))
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, JournalState> {
@@ -214,6 +242,29 @@ pub async fn run(
 
     let cache = activity_cache(&experiment);
     let top = declared(experiment.get("controls"));
+    let mut natives: Vec<(String, Arc<dyn NativeControl>)> = Vec::new();
+    {
+        let mut seen = HashSet::new();
+        for c in plan
+            .global_controls
+            .iter()
+            .chain(experiment_controls(&experiment).iter())
+        {
+            if seen.insert(c.name.clone()) {
+                if let Some(native) = plan.native_controls.make(&c.provider()) {
+                    natives.push((c.name.clone(), native));
+                }
+            }
+        }
+    }
+    let observer: Arc<dyn Observer> = if natives.is_empty() {
+        observer
+    } else {
+        Arc::new(Tee {
+            inner: observer,
+            natives: natives.iter().map(|(_, n)| n.clone()).collect(),
+        })
+    };
     let live_method = experiment
         .get("method")
         .and_then(Value::as_array)
@@ -234,8 +285,11 @@ pub async fn run(
         observer,
         interrupts,
         state: Mutex::new(JournalState::default()),
-        continuous_running: std::sync::atomic::AtomicBool::new(false),
+        continuous_running: AtomicBool::new(false),
         live_method: Mutex::new(live_method),
+        natives,
+        next_activity: AtomicU64::new(1),
+        method_over: AtomicBool::new(false),
     });
 
     let title = ctx.experiment.get("title").map(py_str).unwrap_or_default();
@@ -261,10 +315,10 @@ pub async fn run(
         });
     }
 
-    lifecycle(&ctx, "configure_control").await;
+    let refused = lifecycle(&ctx, "configure_control").await;
     let continuous_stop = CancellationToken::new();
     let mut continuous: Option<tokio::task::JoinHandle<()>> = None;
-    let main = match begin_error {
+    let main = match begin_error.or(refused) {
         Some(message) => Err(Halt::Abort(message)),
         None => main_block(&ctx, with_ssh, &continuous_stop, &mut continuous).await,
     };
@@ -272,6 +326,7 @@ pub async fn run(
     if let Some(handle) = continuous.take() {
         let _ = handle.await;
     }
+    ctx.method_over.store(true, Ordering::SeqCst);
     match main {
         Ok(()) => {}
         Err(Halt::Interrupted) => ctx.set_status(Status::Interrupted),
@@ -368,6 +423,7 @@ pub async fn run(
         );
     }
     j.extend(undone);
+    j.extend(st.extra);
     if let Some(why) = ctx.interrupts.brake_reason() {
         j.insert("interruption".into(), Value::from(why));
     }
@@ -378,7 +434,7 @@ pub async fn run(
     // After-experiment controls see the journal and may change it; what
     // they raise is swallowed, as in the reference.
     let mut journal = Value::Object(j);
-    if !(ctx.top.is_empty() && ctx.globals.is_empty()) {
+    if ctx.any_top_or_global() {
         let mut values = Map::new();
         values.insert("context".into(), Value::Object(ctx.experiment.clone()));
         values.insert("state".into(), journal.clone());
@@ -498,6 +554,18 @@ impl HypothesisState {
 
 type HypothesisResult = Result<HypothesisState, (Halt, Option<HypothesisState>)>;
 
+/// The state after-hypothesis hooks get when the check did not finish: the
+/// reference's state dict as it was when the exception flew.
+fn partial_hypothesis_state(probes: &[Map<String, Value>]) -> Value {
+    let mut m = Map::new();
+    m.insert("steady_state_met".into(), Value::Null);
+    m.insert(
+        "probes".into(),
+        Value::Array(probes.iter().cloned().map(Value::Object).collect()),
+    );
+    Value::Object(m)
+}
+
 async fn hypothesis(ctx: &Arc<Ctx>, phase: Phase) -> HypothesisResult {
     let Some(ssh) = ctx.hypothesis() else {
         return Ok(HypothesisState {
@@ -512,6 +580,13 @@ async fn hypothesis(ctx: &Arc<Ctx>, phase: Phase) -> HypothesisResult {
     let mut values = Map::new();
     values.insert("context".into(), Value::Object(ssh.clone()));
     if let Err(h) = hooks(ctx, Level::Hypothesis, true, &local_controls, &mut values).await {
+        // The after hooks run all the same, with the state as it is, as
+        // the reference's `finally` runs them.
+        values.insert("state".into(), partial_hypothesis_state(&[]));
+        let h = hooks(ctx, Level::Hypothesis, false, &local_controls, &mut values)
+            .await
+            .err()
+            .unwrap_or(h);
         return Err((h, None));
     }
     ctx.observer.on(&Event::HypothesisStarted {
@@ -531,17 +606,23 @@ async fn hypothesis(ctx: &Arc<Ctx>, phase: Phase) -> HypothesisResult {
     };
     let mut last_probe: Option<String> = None;
     for element in &probes {
-        let record = match execute_activity(ctx, element, Runs::None, phase, false).await {
-            Ok(r) => r.unwrap_or_default(),
+        let executed = match execute_activity(ctx, element, Runs::None, phase, false).await {
+            Ok(r) => r,
             Err((halt, record)) => {
                 if let Some(r) = record {
                     state.probes.push(r);
                 }
                 state.met = false;
+                values.insert("state".into(), partial_hypothesis_state(&state.probes));
+                let halt = hooks(ctx, Level::Hypothesis, false, &local_controls, &mut values)
+                    .await
+                    .err()
+                    .unwrap_or(halt);
                 return Err((halt, Some(state)));
             }
         };
-        let mut record = record;
+        let id = executed.id;
+        let mut record = executed.record.unwrap_or_default();
         last_probe = record
             .get("activity")
             .and_then(|a| a.get("name"))
@@ -555,6 +636,7 @@ async fn hypothesis(ctx: &Arc<Ctx>, phase: Phase) -> HypothesisResult {
                 "Probe terminated unexpectedly, so its tolerance could not be validated".into(),
             );
             ctx.observer.on(&Event::ActivityFinished {
+                id,
                 phase,
                 record: &record,
                 tolerance: Some(&tolerance),
@@ -562,7 +644,10 @@ async fn hypothesis(ctx: &Arc<Ctx>, phase: Phase) -> HypothesisResult {
             state.probes.push(record);
             break;
         }
-        let skip_check = matches!(ctx.settings.dry, Some(Dry::Probes) | Some(Dry::Activities));
+        // A probe a control skipped (a person, at the prompt) is not
+        // checked: its tolerance says nothing about a value never read.
+        let skip_check = executed.skipped
+            || matches!(ctx.settings.dry, Some(Dry::Probes) | Some(Dry::Activities));
         let met = if skip_check {
             true
         } else {
@@ -572,6 +657,7 @@ async fn hypothesis(ctx: &Arc<Ctx>, phase: Phase) -> HypothesisResult {
                 Err(halt) => {
                     record.insert("tolerance_met".into(), Value::Bool(false));
                     ctx.observer.on(&Event::ActivityFinished {
+                        id,
                         phase,
                         record: &record,
                         tolerance: Some(&tolerance),
@@ -584,6 +670,7 @@ async fn hypothesis(ctx: &Arc<Ctx>, phase: Phase) -> HypothesisResult {
         };
         record.insert("tolerance_met".into(), Value::Bool(met));
         ctx.observer.on(&Event::ActivityFinished {
+            id,
             phase,
             record: &record,
             tolerance: Some(&tolerance),
@@ -607,7 +694,7 @@ async fn hypothesis(ctx: &Arc<Ctx>, phase: Phase) -> HypothesisResult {
         }
     }
     match outcome {
-        Ok(()) => Ok(state),
+        Ok(_) => Ok(state),
         Err(h) => Err((h, Some(state))),
     }
 }
@@ -634,6 +721,7 @@ async fn check_tolerance(ctx: &Arc<Ctx>, tolerance: &Value, output: &Value) -> R
                 true,
                 exclusive,
                 ctx.interrupts.run_token(),
+                None,
             )
             .await
             {
@@ -656,6 +744,7 @@ async fn run_provider(
     has_tolerance: bool,
     exclusive: bool,
     cancel: CancellationToken,
+    tracing: Option<Arc<dyn RequestTracing>>,
 ) -> Result<Value, ActivityError> {
     let ptype = provider.get("type").map(py_str).unwrap_or_default();
     let Some(driver) = ctx.registry.driver_for(provider) else {
@@ -676,8 +765,19 @@ async fn run_provider(
             cancel,
             warn: &warn,
             exclusive,
+            tracing,
         })
         .await
+}
+
+/// One activity, done.
+struct Executed {
+    /// Its id in the run's events.
+    id: u64,
+    /// The record, for hypothesis probes (the others are in the journal).
+    record: Option<Map<String, Value>>,
+    /// A control skipped it.
+    skipped: bool,
 }
 
 /// Executes one activity (spec §2.4). Method and rollback records go
@@ -691,7 +791,7 @@ async fn execute_activity(
     runs: Runs,
     phase: Phase,
     in_background: bool,
-) -> Result<Option<Map<String, Value>>, (Halt, Option<Map<String, Value>>)> {
+) -> Result<Executed, (Halt, Option<Map<String, Value>>)> {
     let cancel = if runs == Runs::Rollbacks {
         ctx.interrupts.rollback_token()
     } else {
@@ -720,15 +820,22 @@ async fn execute_activity(
     };
     let mut activity = std::borrow::Cow::Borrowed(resolved);
     let local_controls = declared(activity.get("controls"));
-    let with_controls =
-        !(ctx.globals.is_empty() && ctx.top.is_empty() && local_controls.is_empty());
+    let with_controls = ctx.any_top_or_global() || !local_controls.is_empty();
+    let mut skipped_by = None;
     if with_controls {
         // Before-activity controls may change the activity for this run.
         let mut values = Map::new();
         values.insert("context".into(), Value::Object(resolved.clone()));
-        hooks(ctx, Level::Activity, true, &local_controls, &mut values)
-            .await
-            .map_err(|h| (h, None))?;
+        match hooks(ctx, Level::Activity, true, &local_controls, &mut values).await {
+            Ok(skip) => skipped_by = skip,
+            Err(h) => {
+                let h = after_activity_hooks(ctx, &mut values, Value::Null, &local_controls)
+                    .await
+                    .err()
+                    .unwrap_or(h);
+                return Err((h, None));
+            }
+        }
         if let Some(Value::Object(changed)) = values.remove("context") {
             if changed != *resolved {
                 activity = std::borrow::Cow::Owned(changed);
@@ -737,6 +844,12 @@ async fn execute_activity(
     }
     let kind = activity.get("type").map(py_str).unwrap_or_default();
     let name = activity.get("name").map(py_str).unwrap_or_default();
+    if let Some(why) = &skipped_by {
+        // Recorded as the reference records an activity it does not run (a
+        // dry one), with `dry: true` on the activity to show it.
+        ctx.warn(format!("{} '{name}' skipped: {why}", title_word(&kind)));
+        activity.to_mut().insert("dry".into(), Value::Bool(true));
+    }
     // A `dry` key written in the experiment matches no mode in the reference,
     // so it turns dry mode off for that activity.
     let dry = if activity.contains_key("dry") {
@@ -744,25 +857,39 @@ async fn execute_activity(
     } else {
         ctx.settings.dry
     };
-    let is_dry = match dry {
-        Some(Dry::Actions) => kind == "action",
-        Some(Dry::Probes) => kind == "probe",
-        Some(Dry::Activities) => true,
-        Some(Dry::Pause) | None => false,
-    };
+    let is_dry = skipped_by.is_some()
+        || match dry {
+            Some(Dry::Actions) => kind == "action",
+            Some(Dry::Probes) => kind == "probe",
+            Some(Dry::Activities) => true,
+            Some(Dry::Pause) | None => false,
+        };
     let skip_pauses = is_dry || dry == Some(Dry::Pause);
     let pauses = activity
         .get("pauses")
         .map(|p| substitute(p, &ctx.data().lookup()))
         .unwrap_or(Value::Null);
 
+    let activity_value = || Value::Object(activity.clone().into_owned());
     if let Some(before) = pauses.get("before").filter(|v| py_truthy(v)) {
-        pause(ctx, before, skip_pauses, &cancel)
-            .await
-            .map_err(|h| (h, None))?;
+        if let Err(h) = pause(ctx, before, skip_pauses, &cancel).await {
+            let h = if with_controls {
+                let mut values = Map::new();
+                values.insert("context".into(), activity_value());
+                after_activity_hooks(ctx, &mut values, Value::Null, &local_controls)
+                    .await
+                    .err()
+                    .unwrap_or(h)
+            } else {
+                h
+            };
+            return Err((h, None));
+        }
     }
 
+    let id = ctx.next_activity.fetch_add(1, Ordering::Relaxed);
     ctx.observer.on(&Event::ActivityStarted {
+        id,
         phase,
         kind: &kind,
         name: &name,
@@ -788,11 +915,9 @@ async fn execute_activity(
                     provider,
                     &name,
                     activity.contains_key("tolerance"),
-                    !in_background
-                        && !ctx
-                            .continuous_running
-                            .load(std::sync::atomic::Ordering::SeqCst),
+                    !in_background && !ctx.continuous_running.load(Ordering::SeqCst),
                     cancel.clone(),
+                    ctx.request_tracing(id),
                 )
                 .await
             }
@@ -861,37 +986,70 @@ async fn execute_activity(
     if runs != Runs::None {
         slot.edit(ctx, |r| {
             ctx.observer.on(&Event::ActivityFinished {
+                id,
                 phase,
                 record: r,
                 tolerance: None,
             })
         });
     }
-    if let Some(halt) = halt {
-        return Err((halt, slot.close()));
-    }
-    if let Some(after) = pauses.get("after").filter(|v| py_truthy(v)) {
-        if let Err(h) = pause(ctx, after, skip_pauses, &cancel).await {
-            return Err((h, slot.close()));
-        }
-    }
+    let halt = match halt {
+        Some(h) => Some(h),
+        None => match pauses.get("after").filter(|v| py_truthy(v)) {
+            Some(after) => pause(ctx, after, skip_pauses, &cancel).await.err(),
+            None => None,
+        },
+    };
     if with_controls {
-        // After-activity controls see (and may change) the run record.
+        // After-activity controls see (and may change) the run record; when
+        // the activity raised, they still run, with no record, as the
+        // reference's `finally` runs them.
         let mut values = Map::new();
-        values.insert(
-            "context".into(),
-            Value::Object(activity.clone().into_owned()),
-        );
-        values.insert("state".into(), Value::Object(slot.edit(ctx, |r| r.clone())));
-        let outcome = hooks(ctx, Level::Activity, false, &local_controls, &mut values).await;
-        if let Some(Value::Object(changed)) = values.remove("state") {
-            slot.edit(ctx, |r| *r = changed);
+        values.insert("context".into(), activity_value());
+        let state = if halt.is_some() {
+            Value::Null
+        } else {
+            Value::Object(slot.edit(ctx, |r| r.clone()))
+        };
+        let outcome = after_activity_hooks(ctx, &mut values, state, &local_controls).await;
+        if halt.is_none() {
+            if let Some(Value::Object(changed)) = values.remove("state") {
+                slot.edit(ctx, |r| *r = changed);
+            }
         }
         if let Err(h) = outcome {
             return Err((h, slot.close()));
         }
     }
-    Ok(slot.close())
+    if let Some(halt) = halt {
+        return Err((halt, slot.close()));
+    }
+    Ok(Executed {
+        id,
+        record: slot.close(),
+        skipped: skipped_by.is_some(),
+    })
+}
+
+/// After-activity hooks, with `state` (the record, or `null` when the
+/// activity raised).
+async fn after_activity_hooks(
+    ctx: &Arc<Ctx>,
+    values: &mut Map<String, Value>,
+    state: Value,
+    local_controls: &[Control],
+) -> Result<(), Halt> {
+    values.insert("state".into(), state);
+    hooks(ctx, Level::Activity, false, local_controls, values)
+        .await
+        .map(|_| ())
+}
+
+fn title_word(kind: &str) -> String {
+    let mut c = kind.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 /// Where an activity's record lives while it runs.
@@ -977,12 +1135,19 @@ async fn method(ctx: &Arc<Ctx>) -> Result<bool, Halt> {
         .len();
     ctx.observer.on(&Event::MethodStarted { count });
     let mut values = ctx.experiment_context();
-    hooks(ctx, Level::Method, true, &ctx.top, &mut values).await?;
-    let (mut halt, _) = play(ctx, Elements::LiveMethod, Runs::Method, Phase::Method).await;
-    if !matches!(halt, Some(Halt::Interrupted)) {
-        if let Err(h) = runs_hooks(ctx, Level::Method, values).await {
-            halt = Some(h);
+    let mut halt = match hooks(ctx, Level::Method, true, &ctx.top, &mut values).await {
+        Ok(_) => {
+            play(ctx, Elements::LiveMethod, Runs::Method, Phase::Method)
+                .await
+                .0
         }
+        Err(h) => Some(h),
+    };
+    // The after hooks run however the method ended, as the reference's
+    // `finally` runs them; one that raises replaces what stopped it.
+    ctx.observer.on(&Event::MethodFinished);
+    if let Err(h) = runs_hooks(ctx, Level::Method, values).await {
+        halt = Some(h);
     }
     match halt {
         None => Ok(true),
@@ -1169,7 +1334,7 @@ async fn rollbacks(ctx: &Arc<Ctx>) {
     let mut values = ctx.experiment_context();
     let (mut halt, mut started) =
         match hooks(ctx, Level::Rollback, true, &ctx.top, &mut values).await {
-            Ok(()) => {
+            Ok(_) => {
                 play(
                     ctx,
                     Elements::Fixed(&elements),
@@ -1180,11 +1345,12 @@ async fn rollbacks(ctx: &Arc<Ctx>) {
             }
             Err(h) => (Some(h), 0),
         };
-    if halt.is_none() {
-        if let Err(h) = runs_hooks(ctx, Level::Rollback, values).await {
-            halt = Some(h);
+    ctx.observer.on(&Event::RollbacksFinished);
+    if let Err(h) = runs_hooks(ctx, Level::Rollback, values).await {
+        if halt.is_none() {
             started = elements.len();
         }
+        halt = Some(h);
     }
     match halt {
         None => {}
@@ -1258,7 +1424,7 @@ fn activity_cache(experiment: &Map<String, Value>) -> HashMap<String, Place> {
 }
 
 /// The named values a hook may receive besides its `context` and `state`.
-fn hook_values(ctx: &Ctx, values: &mut Map<String, Value>, global: bool) {
+fn hook_values(ctx: &Ctx, values: &mut Map<String, Value>, settings: Value) {
     let data = ctx.data();
     let mut experiment = ctx.experiment.clone();
     let method = ctx
@@ -1280,15 +1446,28 @@ fn hook_values(ctx: &Ctx, values: &mut Map<String, Value>, global: bool) {
             .cloned()
             .unwrap_or(Value::Null),
     );
-    // The reference hands the settings to global controls only.
-    values.insert(
-        "settings".into(),
-        if global {
-            ctx.settings_document.clone()
-        } else {
-            Value::Null
-        },
-    );
+    values.insert("settings".into(), settings);
+}
+
+/// The settings as before and after hooks get them: the loaded settings
+/// file, `null` without one (the reference's `get_loaded_settings() or
+/// None`, for every control).
+fn hook_settings(ctx: &Ctx) -> Value {
+    if chaos_pyvalue::py_truthy(&ctx.settings_document) {
+        ctx.settings_document.clone()
+    } else {
+        Value::Null
+    }
+}
+
+/// The settings `configure_control` gets: the run's settings for global
+/// controls, `null` for the experiment's (as in the reference).
+fn configure_settings(ctx: &Ctx, control: &Control) -> Value {
+    if control.global {
+        ctx.settings_document.clone()
+    } else {
+        Value::Null
+    }
 }
 
 /// Takes back what a hook changed: its context and state, configuration and
@@ -1359,18 +1538,20 @@ fn apply_hook_answer(
 
 /// Runs the `before_`/`after_<level>_control` hooks that apply, in the
 /// reference's order. `values` holds `context` (and `state` after); they
-/// come back as the hooks left them.
+/// come back as the hooks left them. `Ok(Some(why))` when a native control
+/// asked to skip the activity.
 async fn hooks(
     ctx: &Arc<Ctx>,
     level: Level,
     before: bool,
     local: &[Control],
     values: &mut Map<String, Value>,
-) -> Result<(), Halt> {
-    if ctx.globals.is_empty() && ctx.top.is_empty() && local.is_empty() {
-        return Ok(());
+) -> Result<Option<String>, Halt> {
+    if !ctx.any_top_or_global() && local.is_empty() {
+        return Ok(None);
     }
     let hook = level.hook(before);
+    let mut skip = None;
     for control in controls_for(level, &ctx.globals, &ctx.top, local)
         .iter()
         .filter(|c| c.in_scope(before))
@@ -1379,7 +1560,6 @@ async fn hooks(
         if provider.get("type").and_then(Value::as_str) != Some("python") {
             continue;
         }
-        let module = provider.get("module").map(py_str).unwrap_or_default();
         let data = ctx.data();
         let mut arguments = provider
             .get("arguments")
@@ -1389,27 +1569,64 @@ async fn hooks(
         if !data.is_empty() {
             arguments = substitute(&arguments, &data.lookup());
         }
+        let arguments = match arguments {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        if let Some(native) = ctx.native(&control.name) {
+            let mut context = values.remove("context").unwrap_or(Value::Null);
+            let mut state = values.remove("state");
+            let verdict = native
+                .hook(Hook {
+                    level,
+                    before,
+                    arguments: &arguments,
+                    context: &mut context,
+                    state: state.as_mut(),
+                    configuration: &data.configuration,
+                    secrets: &data.secrets,
+                })
+                .await;
+            values.insert("context".into(), context);
+            if let Some(state) = state {
+                values.insert("state".into(), state);
+            }
+            match verdict {
+                Verdict::Continue => {}
+                Verdict::Skip(why) => {
+                    if before && level == Level::Activity {
+                        skip.get_or_insert(format!("{why} (control '{}')", control.name));
+                    }
+                }
+                Verdict::Interrupt(message) => {
+                    ctx.warn(format!(
+                        "control '{}' interrupted the experiment: {message}",
+                        control.name
+                    ));
+                    ctx.interrupts.signal(crate::interrupt::Cause::Requested);
+                    return Err(Halt::Interrupted);
+                }
+            }
+            continue;
+        }
+        let module = provider.get("module").map(py_str).unwrap_or_default();
         let mut call_values = values.clone();
-        hook_values(ctx, &mut call_values, control.global);
+        hook_values(ctx, &mut call_values, hook_settings(ctx));
         let answer = ctx
             .registry
             .python()
-            .control_hook(
-                &module,
-                &hook,
-                arguments.as_object().cloned().unwrap_or_default(),
-                call_values,
-            )
+            .control_hook(&module, &hook, arguments, call_values)
             .await;
         apply_hook_answer(ctx, control, &hook, answer, values)?;
     }
-    Ok(())
+    Ok(skip)
 }
 
 /// `configure_control` (first) or `cleanup_control` on the global controls
 /// and the experiment's, de-duplicated by name. Their failures never stop
-/// the run.
-async fn lifecycle(ctx: &Arc<Ctx>, hook: &str) {
+/// the run, except a native control's that says the run must not start:
+/// its message is returned.
+async fn lifecycle(ctx: &Arc<Ctx>, hook: &str) -> Option<String> {
     let mut all: Vec<Control> = ctx.globals.clone();
     all.extend(experiment_controls(&ctx.experiment));
     let order: Vec<Control> = if hook == "cleanup_control" {
@@ -1419,15 +1636,14 @@ async fn lifecycle(ctx: &Arc<Ctx>, hook: &str) {
     } else {
         all
     };
+    let mut refused = None;
     for control in order {
         let provider = control.provider();
         if provider.get("type").and_then(Value::as_str) != Some("python") {
             continue;
         }
-        let module = provider.get("module").map(py_str).unwrap_or_default();
-        let mut values = Map::new();
-        let arguments = if hook == "configure_control" {
-            hook_values(ctx, &mut values, control.global);
+        let configure = hook == "configure_control";
+        let arguments = if configure {
             provider
                 .get("arguments")
                 .and_then(Value::as_object)
@@ -1436,10 +1652,43 @@ async fn lifecycle(ctx: &Arc<Ctx>, hook: &str) {
         } else {
             Map::new()
         };
+        if let Some(native) = ctx.native(&control.name) {
+            if !configure {
+                native.cleanup().await;
+                continue;
+            }
+            let data = ctx.data();
+            let settings = configure_settings(ctx, &control);
+            let setup = Setup {
+                name: &control.name,
+                arguments: &arguments,
+                experiment: &ctx.experiment,
+                configuration: &data.configuration,
+                secrets: &data.secrets,
+                settings: &settings,
+                run: RunHandle(Arc::new(Access(Arc::downgrade(ctx)))),
+            };
+            match native.configure(setup).await {
+                Ok(()) => {}
+                Err(SetupError::Logged(e)) => ctx.observer.on(&Event::Warning(format!(
+                    "control '{}' could not be configured: {e}",
+                    control.name
+                ))),
+                Err(SetupError::Fatal(e)) => {
+                    refused.get_or_insert(format!("control '{}': {e}", control.name));
+                }
+            }
+            continue;
+        }
+        let module = provider.get("module").map(py_str).unwrap_or_default();
+        let mut values = Map::new();
+        if configure {
+            hook_values(ctx, &mut values, configure_settings(ctx, &control));
+        }
         let answer = ctx
             .registry
             .python()
-            .control_hook(&module, hook, arguments, values.clone())
+            .control_hook(&module, hook, arguments, values)
             .await;
         if let Some(e) = answer.get("error") {
             ctx.observer.on(&Event::Debug(format!(
@@ -1449,6 +1698,150 @@ async fn lifecycle(ctx: &Arc<Ctx>, hook: &str) {
             )));
         }
     }
+    refused
+}
+
+/// Sends each event to the console's observer and to the native controls.
+struct Tee {
+    inner: Arc<dyn Observer>,
+    natives: Vec<Arc<dyn NativeControl>>,
+}
+
+impl Observer for Tee {
+    fn on(&self, event: &Event<'_>) {
+        self.inner.on(event);
+        for n in &self.natives {
+            n.observe(event);
+        }
+    }
+}
+
+/// A native control's hold on its run; it lets go when the run ends.
+struct Access(Weak<Ctx>);
+
+impl RunAccess for Access {
+    fn run_probe<'a>(
+        &'a self,
+        probe: &'a Map<String, Value>,
+    ) -> futures::future::BoxFuture<'a, ProbeRun> {
+        Box::pin(async move {
+            match self.0.upgrade() {
+                Some(ctx) => guard_probe(&ctx, probe).await,
+                None => ProbeRun {
+                    record: Map::new(),
+                    met: None,
+                },
+            }
+        })
+    }
+
+    fn brake(&self, why: String, journal_key: &str, detail: Value) {
+        if let Some(ctx) = self.0.upgrade() {
+            if ctx.method_over.load(Ordering::SeqCst) {
+                return;
+            }
+            ctx.state().extra.insert(journal_key.to_string(), detail);
+            ctx.interrupts.brake(why);
+        }
+    }
+
+    fn warn(&self, message: String) {
+        if let Some(ctx) = self.0.upgrade() {
+            ctx.warn(message);
+        }
+    }
+
+    fn debug(&self, message: String) {
+        if let Some(ctx) = self.0.upgrade() {
+            ctx.observer.on(&Event::Debug(message));
+        }
+    }
+
+    fn finished(&self) -> bool {
+        self.0
+            .upgrade()
+            .is_none_or(|ctx| ctx.method_over.load(Ordering::SeqCst))
+    }
+
+    fn interrupted(&self) -> bool {
+        self.0
+            .upgrade()
+            .is_none_or(|ctx| ctx.interrupts.interrupted())
+    }
+
+    fn interruption(&self) -> CancellationToken {
+        match self.0.upgrade() {
+            Some(ctx) => ctx.interrupts.run_token(),
+            None => {
+                let gone = CancellationToken::new();
+                gone.cancel();
+                gone
+            }
+        }
+    }
+}
+
+/// A probe run for a control (a safeguard): resolved, run through the
+/// drivers and checked against its tolerance, with no hooks, no events and
+/// no place in the journal's lists.
+async fn guard_probe(ctx: &Arc<Ctx>, probe: &Map<String, Value>) -> ProbeRun {
+    let resolved = match probe.get("ref").filter(|r| py_truthy(r)) {
+        Some(r) => ctx.referenced(&py_str(r)).cloned().unwrap_or_default(),
+        None => probe.clone(),
+    };
+    let name = resolved.get("name").map(py_str).unwrap_or_default();
+    let mut record = Map::new();
+    record.insert("activity".into(), Value::Object(resolved.clone()));
+    record.insert("output".into(), Value::Null);
+    record.insert("start".into(), Value::from(journal::now_iso()));
+    let started = Instant::now();
+    let result = match resolved.get("provider").and_then(Value::as_object) {
+        Some(provider) => {
+            run_provider(
+                ctx,
+                provider,
+                &name,
+                true,
+                false,
+                ctx.interrupts.run_token(),
+                None,
+            )
+            .await
+        }
+        None => Err(ActivityError::aborted(format!(
+            "probe '{name}' has no provider"
+        ))),
+    };
+    let met = match result {
+        Ok(output) => {
+            record.insert("output".into(), output.clone());
+            record.insert("status".into(), Value::from("succeeded"));
+            let tolerance = resolved.get("tolerance").cloned().unwrap_or(Value::Null);
+            check_tolerance(ctx, &tolerance, &output).await.ok()
+        }
+        Err(e) => {
+            let message = match e {
+                ActivityError::Failed { message, .. }
+                | ActivityError::Aborted { message }
+                | ActivityError::Refused { message } => message,
+                ActivityError::Cancelled => "interrupted".to_string(),
+            };
+            record.insert("status".into(), Value::from("failed"));
+            record.insert(
+                "exception".into(),
+                Value::Array(vec![Value::String(format!(
+                    "chaoslib.exceptions.ActivityFailed: {message}\n"
+                ))]),
+            );
+            None
+        }
+    };
+    record.insert("end".into(), Value::from(journal::now_iso()));
+    record.insert(
+        "duration".into(),
+        Value::from(started.elapsed().as_secs_f64()),
+    );
+    ProbeRun { record, met }
 }
 
 /// After-method and after-rollback hooks: their state is the list of run
@@ -1458,7 +1851,7 @@ async fn runs_hooks(
     level: Level,
     mut values: Map<String, Value>,
 ) -> Result<(), Halt> {
-    if ctx.top.is_empty() && ctx.globals.is_empty() {
+    if !ctx.any_top_or_global() {
         return Ok(());
     }
     let records = {
@@ -1471,7 +1864,9 @@ async fn runs_hooks(
         Value::Array(list.iter().cloned().map(Value::Object).collect())
     };
     values.insert("state".into(), records);
-    let outcome = hooks(ctx, level, false, &ctx.top, &mut values).await;
+    let outcome = hooks(ctx, level, false, &ctx.top, &mut values)
+        .await
+        .map(|_| ());
     if let Some(Value::Array(after)) = values.remove("state") {
         let records: Vec<Map<String, Value>> = after
             .into_iter()

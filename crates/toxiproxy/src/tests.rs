@@ -38,6 +38,7 @@ async fn call(
             cancel: CancellationToken::new(),
             warn: &warn,
             exclusive: true,
+            tracing: None,
         })
         .await;
     (outcome, warnings.into_inner().unwrap())

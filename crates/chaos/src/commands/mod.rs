@@ -90,7 +90,7 @@ pub fn registry(
                 .map(|d| d.to_path_buf())
         })
         .flatten();
-    chaos_drivers::Registry::new(chaos_drivers::python::PythonOptions {
+    let registry = chaos_drivers::Registry::new(chaos_drivers::python::PythonOptions {
         interpreter: python.map(|p| p.to_path_buf()),
         experiment_dir,
     })
@@ -98,8 +98,33 @@ pub fn registry(
         chaos_kubernetes::KubernetesDriver::new(),
     ))
     .with_driver(std::sync::Arc::new(chaos_proxy::driver::ProxyDriver::new()))
-    .with_driver(std::sync::Arc::new(chaos_toxiproxy::ToxiproxyDriver::new()))
-    .force_python(forced_python(settings))
+    .with_driver(std::sync::Arc::new(chaos_toxiproxy::ToxiproxyDriver::new()));
+    let forced = forced_python(settings);
+    let registry = chaos_controls::register_checks(registry, |m| !is_forced(m, &forced));
+    registry.force_python(forced)
+}
+
+/// The controls served natively, minus the modules kept on the Python
+/// route.
+pub fn native_controls(
+    settings: &serde_json::Value,
+) -> chaos_engine::controls::native::NativeControls {
+    let forced = forced_python(settings);
+    let mut natives = chaos_controls::all();
+    let modules: Vec<String> = natives.modules().into_iter().map(str::to_string).collect();
+    for m in modules {
+        if is_forced(&m, &forced) {
+            natives.unregister(&m);
+        }
+    }
+    natives
+}
+
+/// Whether `module` is one of `forced` or below one of them.
+fn is_forced(module: &str, forced: &[String]) -> bool {
+    forced
+        .iter()
+        .any(|f| module == f || module.starts_with(&format!("{f}.")))
 }
 
 /// Modules kept on the Python route: `CHAOS_FORCE_PYTHON=chaosk8s,...` and

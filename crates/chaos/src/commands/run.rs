@@ -106,6 +106,7 @@ pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> Cmd
         let plan = Plan {
             global_controls,
             settings_document: settings.clone(),
+            native_controls: super::native_controls(&settings),
             experiment,
             configuration,
             secrets,

@@ -2,10 +2,13 @@
 //!
 //! This module owns *which* controls run at each point and in what order
 //! (the reference's merge of global, top-level and local controls, with its
-//! `scope` and `automatic` rules). The runner calls the hooks (through the
-//! Python bridge: only `python` controls are ever applied, as in the
-//! reference), and what a hook changes (an activity, a record, the journal,
-//! configuration and secrets) flows back into the run.
+//! `scope` and `automatic` rules), and the interface of [`native`] controls.
+//! The runner calls the hooks (natively when the module is served natively,
+//! else through the Python bridge; only `python` controls are ever applied,
+//! as in the reference), and what a hook changes (an activity, a record,
+//! the journal, configuration and secrets) flows back into the run.
+
+pub mod native;
 
 use chaos_pyvalue::{py_str, py_truthy, Map, Value};
 
