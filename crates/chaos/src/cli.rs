@@ -167,6 +167,10 @@ pub struct RunArgs {
     /// interrupted, its rollbacks are played, the journal says why).
     #[arg(long, value_name = "SECONDS", value_parser = parse_max_duration)]
     pub max_duration: Option<f64>,
+    /// Ask before each activity whether to execute it, skip it or abort
+    /// the run (human intervention; needs a terminal).
+    #[arg(long)]
+    pub interactive: bool,
     /// Specify substitution values for configuration only: name[:type]=value.
     #[arg(long = "var", value_name = "NAME[:TYPE]=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, serde_json::Value)>,

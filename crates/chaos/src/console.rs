@@ -590,7 +590,6 @@ impl IntoVerdict for (&'static str, Style, &'static str) {
     }
 }
 
-/// A short view of an activity's output.
 /// What a JSON log line says of a finished activity.
 fn step_fields(
     phase: Phase,
@@ -628,6 +627,7 @@ fn step_fields(
     m
 }
 
+/// A short view of an activity's output.
 fn summarise(output: &Value) -> String {
     let text = match output {
         Value::Object(m) if m.contains_key("status") && m.contains_key("body") => {

@@ -1,6 +1,8 @@
 //! chaostoolkit-addons (from PyPI) through the Python bridge, unchanged:
 //! its `repeat` control adds method entries while the method runs, and its
-//! `safeguards` control stops the run when a guard breaks.
+//! `safeguards` control stops the run when a guard breaks. (Safeguards are
+//! also served natively, tested in `safeguards.rs`; here the package is
+//! kept on the Python route with `CHAOS_FORCE_PYTHON`.)
 
 mod common;
 
@@ -21,6 +23,7 @@ fn run(dir: &std::path::Path, experiment: &Value, extra: &[&str]) -> (std::proce
     let out = common::chaos(dir)
         .env_remove("VIRTUAL_ENV")
         .env_remove("CHAOS_PYTHON")
+        .env("CHAOS_FORCE_PYTHON", "chaosaddons")
         .args(["run", "--python"])
         .arg(python)
         .args(extra)

@@ -241,3 +241,42 @@ fn validate_and_discover_send_their_events() {
     assert_eq!(got[5].1["phase"], "discovery");
     assert!(got[5].1["payload"]["activities"].is_array());
 }
+
+#[test]
+fn slack_style_webhooks_get_one_readable_line_per_event() {
+    let dir = common::scratch();
+    let (url, got) = receiver();
+    let settings = json!({"notifications": [
+        {"type": "slack", "url": url, "channel": "#chaos", "events": ["run-started", "run-completed", "run-deviated"]}
+    ]});
+    let exp = json!({"title": "cache loss", "description": "d",
+        "steady-state-hypothesis": {"title": "t", "probes": [
+            {"type": "probe", "name": "flag", "tolerance": 0,
+             "provider": {"type": "process", "path": "test", "arguments": ["!", "-e", "broken"]}}]},
+        "method": [{"type": "action", "name": "break", "provider": {"type": "process", "path": "touch", "arguments": ["broken"]}}]});
+    let path = common::write_experiment(dir.path(), "experiment.json", &exp);
+    let out = chaos_with(dir.path(), &settings)
+        .args(["run"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "deviated");
+    let got = got.lock().unwrap().clone();
+    let texts: Vec<&str> = got
+        .iter()
+        .map(|(_, b)| b["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts.len(), 3, "{texts:?}");
+    assert_eq!(
+        texts[0],
+        ":arrow_forward: Chaos experiment *cache loss* started"
+    );
+    assert!(
+        texts[1].starts_with(":white_check_mark: Chaos experiment *cache loss* completed in "),
+        "{texts:?}"
+    );
+    assert!(texts[2].contains("*cache loss* deviated"), "{texts:?}");
+    assert!(got
+        .iter()
+        .all(|(m, b)| m == "POST" && b["channel"] == "#chaos"));
+}

@@ -540,6 +540,85 @@ fn a_control_raising_interrupt_execution_interrupts_the_run() {
         0,
         "interrupted before the activity: no record"
     );
+    // The after hooks still run, as the reference's `finally` runs them:
+    // the activity's with no state, the method's with its (empty) records.
+    let log = std::fs::read_to_string(dir.path().join("hooks.log")).unwrap();
+    let calls: Vec<String> = log
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            format!(
+                "{} {} {}",
+                v[0].as_str().unwrap(),
+                v[1].as_str().unwrap(),
+                v[2]
+            )
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "TOP1 configure []",
+            "TOP1 before_experiment \"t\"",
+            "TOP1 before_method null",
+            "TOP1 before_activity \"stop-here\"",
+            "TOP1 after_activity \"stop-here\"",
+            "TOP1 after_method 0",
+            "TOP1 after_experiment \"interrupted\"",
+            "? cleanup null",
+        ],
+        "{log}"
+    );
+}
+
+#[test]
+fn every_controls_hooks_get_the_settings_and_configure_only_the_global_ones() {
+    let dir = setup();
+    std::fs::write(
+        dir.path().join("settingscontrol.py"),
+        "import json\n\
+def _log(*a):\n    open('settings.log', 'a').write(json.dumps(a) + '\\n')\n\
+def configure_control(settings=None, name='?'):\n    _log(name, 'configure', settings is not None)\n\
+def before_activity_control(context, settings=None, name='?', **kw):\n    _log(name, 'before_activity', (settings or {}).get('marker'))\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("settings.yaml"),
+        "marker: from-the-settings\ncontrols:\n  glob:\n    provider:\n      type: python\n      module: settingscontrol\n      arguments: {name: GLOBAL}\n",
+    )
+    .unwrap();
+    let exp = json!({"title": "t", "description": "d",
+        "controls": [{"name": "exp", "provider": {"type": "python", "module": "settingscontrol", "arguments": {"name": "EXP"}}}],
+        "method": [{"type": "action", "name": "a", "provider": {"type": "process", "path": "true"}}]});
+    common::write_experiment(dir.path(), "e.json", &exp);
+    let out = std::process::Command::new(common::chaos_bin())
+        .current_dir(dir.path())
+        .env("PYTHONPATH", dir.path())
+        .env_remove("VIRTUAL_ENV")
+        .env_remove("CHAOS_PYTHON")
+        .args([
+            "--no-log-file",
+            "--settings",
+            "settings.yaml",
+            "run",
+            "e.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let log = std::fs::read_to_string(dir.path().join("settings.log")).unwrap();
+    let mut lines: Vec<&str> = log.lines().collect();
+    lines.sort_unstable();
+    assert_eq!(
+        lines,
+        [
+            r#"["EXP", "before_activity", "from-the-settings"]"#,
+            r#"["EXP", "configure", false]"#,
+            r#"["GLOBAL", "before_activity", "from-the-settings"]"#,
+            r#"["GLOBAL", "configure", true]"#,
+        ],
+        "as the reference: settings for every hook, for configure only globally"
+    );
 }
 
 #[test]

@@ -4,7 +4,11 @@
 //! - `chaosaddons.controls.safeguards` ([`safeguards`]): probes that stop
 //!   the run when they leave their tolerance;
 //! - `chaos.controls.human` ([`human`]): a person decides, before each
-//!   activity, to execute, skip or abort (also `chaos run --interactive`).
+//!   activity, to execute, skip or abort (also `chaos run --interactive`);
+//! - `chaostracing.oltp` ([`tracing`]): the run as an OpenTelemetry trace,
+//!   exported over OTLP (HTTP or gRPC), with `traceparent` on HTTP requests;
+//! - `chaosprometheus.metrics` ([`metrics`]): the run's status, duration
+//!   and activity counts pushed to a Prometheus Pushgateway.
 //!
 //! Each module owns one control; [`register`] is the one place that lists
 //! them.
@@ -12,7 +16,9 @@
 use chaos_engine::controls::native::NativeControls;
 
 pub mod human;
+pub mod metrics;
 pub mod safeguards;
+pub mod tracing;
 
 /// Registers every native control.
 pub fn register(natives: &mut NativeControls) {
@@ -22,6 +28,8 @@ pub fn register(natives: &mut NativeControls) {
         safeguards::make_synchronization,
     );
     natives.register(human::MODULE, human::make);
+    natives.register(tracing::MODULE, tracing::make);
+    natives.register(metrics::MODULE, metrics::make);
 }
 
 /// Tells the registry which control modules are served natively (those
@@ -30,10 +38,12 @@ pub fn register_checks(
     mut registry: chaos_drivers::Registry,
     keep: impl Fn(&str) -> bool,
 ) -> chaos_drivers::Registry {
-    let checks: [(&str, chaos_drivers::ControlCheck); 3] = [
+    let checks: [(&str, chaos_drivers::ControlCheck); 5] = [
         (safeguards::MODULE, safeguards::check),
         (safeguards::SYNCHRONIZATION, |_| Vec::new()),
         (human::MODULE, |_| Vec::new()),
+        (tracing::MODULE, tracing::check),
+        (metrics::MODULE, |_| Vec::new()),
     ];
     for (module, check) in checks {
         if keep(module) {

@@ -459,6 +459,11 @@ async fn main_block(
 ) -> Result<(), Halt> {
     let mut values = ctx.experiment_context();
     hooks(ctx, Level::Experiment, true, &ctx.top, &mut values).await?;
+    // A brake applied by a before-experiment control (a safeguard's
+    // pre-check) stops the run before its first step.
+    if ctx.interrupts.interrupted() {
+        return Err(Halt::Interrupted);
+    }
     let strategy = ctx.settings.hypothesis;
     if with_ssh && strategy.before() {
         let state = hypothesis(ctx, Phase::Before).await;

@@ -25,10 +25,21 @@ pub fn info(target: InfoTarget, settings_path: &Path) -> CmdResult {
                 "{:<40}{:<10}{:<30}{:<50}",
                 "NAME", "VERSION", "LICENSE", "DESCRIPTION"
             );
-            for (name, description) in [
+            let mut rows: Vec<(String, String)> = [
                 ("process (built in)", "Run programs"),
                 ("http (built in)", "Call HTTP endpoints"),
-            ] {
+                ("python (built in)", "Python extensions through the bridge"),
+                ("chaosk8s (built in)", "chaostoolkit-kubernetes, natively"),
+                ("chaostoxi (built in)", "chaostoolkit-toxiproxy, natively"),
+                ("proxy (built in)", "The fault-injection proxy"),
+            ]
+            .into_iter()
+            .map(|(n, d)| (n.to_string(), d.to_string()))
+            .collect();
+            for module in chaos_controls::all().modules() {
+                rows.push((module.to_string(), "Control, built in".into()));
+            }
+            for (name, description) in rows {
                 println!(
                     "{:<40}{:<10}{:<30}{:<50}",
                     name,

@@ -62,7 +62,32 @@ pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> Cmd
         return Ok(1);
     };
 
-    let global_controls = global_controls(&settings, &args.control_files, &console);
+    let mut global_controls = global_controls(&settings, &args.control_files, &console);
+    let native_controls = super::native_controls(&settings);
+    if args.interactive {
+        let mut declaration = serde_json::Map::new();
+        declaration.insert("name".into(), Value::from("human-intervention"));
+        declaration.insert(
+            "provider".into(),
+            serde_json::json!({"type": "python", "module": chaos_controls::human::MODULE}),
+        );
+        global_controls.extend(chaos_engine::controls::Control::new(&declaration, true));
+    }
+    // Asking a person needs a terminal: without one, refuse now rather
+    // than hang at the first question.
+    let asks_a_person = global_controls
+        .iter()
+        .chain(chaos_engine::controls::experiment_controls(&experiment).iter())
+        .any(|c| {
+            c.provider().get("module").and_then(Value::as_str)
+                == Some(chaos_controls::human::MODULE)
+        });
+    if asks_a_person && native_controls.serves(chaos_controls::human::MODULE) {
+        if let Err(e) = chaos_controls::human::terminal_available() {
+            console.error(&e);
+            return Ok(1);
+        }
+    }
 
     let run_settings = match strategies(args, &settings, &experiment) {
         Ok(s) => s,
@@ -106,7 +131,7 @@ pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> Cmd
         let plan = Plan {
             global_controls,
             settings_document: settings.clone(),
-            native_controls: super::native_controls(&settings),
+            native_controls,
             experiment,
             configuration,
             secrets,
