@@ -9,10 +9,10 @@ FROM rust:1-alpine AS build
 RUN apk add --no-cache musl-dev
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked -p chaos \
-    && strip target/release/chaos \
+RUN cargo build --profile dist --locked -p chaos \
+    && strip target/dist/chaos \
     && mkdir -p /out/journals \
-    && cp target/release/chaos /out/chaos
+    && cp target/dist/chaos /out/chaos
 
 # Stage 2 is distroless: CA certificates, /etc/passwd with the `nonroot`
 # user (65532, the user the generated Jobs run as), and nothing else: no

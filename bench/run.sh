@@ -10,7 +10,7 @@
 # (N=1000), BENCH_SPAWNS (bare-spawn batch size), CHAOS_BENCH_VENV (the
 # reference's venv; default ${XDG_CACHE_HOME:-$HOME/.cache}/chaos-bench/ctk-venv),
 # PYTHON (interpreter for the venv and the script; default python3),
-# BENCH_SKIP_BUILD=1 (use target/release/chaos as it is), BENCH_NICE (see
+# BENCH_SKIP_BUILD=1 (use target/dist/chaos as it is), BENCH_NICE (see
 # bench.py --help: e.g. -10 to shield the measurements on a busy machine).
 # bench.py options pass through: --quick, --out FILE, --no-http, --no-python,
 # --keep.
@@ -51,10 +51,10 @@ fi
 
 # --- our binary ---------------------------------------------------------------
 if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
-    say "cargo build --release -p chaos"
-    cargo build --release -p chaos
+    say "cargo build --profile dist -p chaos"
+    cargo build --profile dist -p chaos
 fi
-chaos="$root/target/release/chaos"
+chaos="$root/target/dist/chaos"
 [ -x "$chaos" ] || { say "no $chaos"; exit 1; }
 
 # --- the reference, in a cached venv ------------------------------------------
