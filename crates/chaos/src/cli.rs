@@ -69,6 +69,25 @@ pub enum Command {
         #[command(subcommand)]
         action: KubernetesAction,
     },
+    /// Generate a report from one journal or many (files, directories,
+    /// globs) into OUTPUT.
+    Report(ReportArgs),
+}
+
+/// `chaos report` options.
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Format of the report.
+    #[arg(long, default_value = "markdown", value_parser = ["html", "markdown", "pdf", "json", "junit"])]
+    pub export_format: String,
+    /// Title of the report (default: the experiment's title for one run,
+    /// "Chaos Engineering Report" for several).
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Journals (files, directories of journals, or glob patterns), then
+    /// the report's path.
+    #[arg(value_name = "JOURNAL... OUTPUT", num_args = 2.., required = true)]
+    pub paths: Vec<String>,
 }
 
 /// `chaos proxy` sub-commands.
@@ -148,9 +167,32 @@ pub struct ManifestsArgs {
 /// `chaos run` options.
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Path where to save the journal from the execution.
-    #[arg(long, default_value = "./journal.json", value_name = "PATH")]
-    pub journal_path: PathBuf,
+    /// Path where to save the journal from the execution [default:
+    /// ./journal.json]. With several experiments: a folder (an existing one,
+    /// or a path ending in '/'), where each journal is written as
+    /// journal-<title>.json; without it, they go to the current folder, or
+    /// only to --history when it is set.
+    #[arg(long, value_name = "PATH")]
+    pub journal_path: Option<PathBuf>,
+    /// Also write a JUnit XML file of the run(s) (one test suite per
+    /// experiment), for CI (Jenkins, GitLab, GitHub reporters).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Exit codes: the Chaos Toolkit's (0 completed, 1 otherwise, 2 usage
+    /// error), or one per outcome for CI (see --help).
+    #[arg(
+        long,
+        default_value = "default",
+        value_parser = ["default", "detailed"],
+        value_name = "SCHEME",
+        long_help = exit_codes_help()
+    )]
+    pub exit_codes: String,
+    /// Keep every run's journal in this folder as
+    /// <UTC start>-<title>.json, for `chaos report DIR` (default: the
+    /// settings' `chaos.history`).
+    #[arg(long, value_name = "DIR")]
+    pub history: Option<PathBuf>,
     /// Run the experiment without executing the chosen strategy.
     #[arg(long, value_parser = ["probes", "actions", "activities", "pause"])]
     pub dry: Option<String>,
@@ -192,8 +234,21 @@ pub struct RunArgs {
     /// The Python interpreter for python activities (default: CHAOS_PYTHON, the active virtualenv, a .venv next to the experiment, python3).
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
-    /// The experiment: a path or an http(s) URL.
-    pub source: String,
+    /// The experiment: a path or an http(s) URL. Several are run one after
+    /// the other, each with its own journal; a summary follows, and the
+    /// exit code is the worst.
+    #[arg(value_name = "SOURCE", required = true, num_args = 1..)]
+    pub sources: Vec<String>,
+}
+
+fn exit_codes_help() -> String {
+    format!(
+        "Exit codes: `default` is the Chaos Toolkit's: 0 when the run completed (even when \
+         the steady state was not met before the method), 1 when it deviated, failed, was \
+         aborted or interrupted, or the experiment is invalid, 2 for usage errors. \
+         `detailed` gives one code per outcome, for CI:\n\n{}",
+        chaos_report::exit::DETAILED_HELP
+    )
 }
 
 /// `chaos validate` options.

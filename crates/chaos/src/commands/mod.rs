@@ -5,6 +5,7 @@ mod info;
 mod kubernetes;
 mod load;
 mod proxy;
+mod report;
 mod run;
 mod settings_cmd;
 mod validate;
@@ -38,6 +39,7 @@ pub fn dispatch(cli: Cli) -> CmdResult {
         Command::Settings { .. } => "settings",
         Command::Kubernetes { .. } => "kubernetes",
         Command::Proxy { .. } => "proxy",
+        Command::Report(_) => "report",
     };
     let log = if cli.no_log_file {
         LogFile::disabled()
@@ -63,6 +65,7 @@ pub fn dispatch(cli: Cli) -> CmdResult {
         Command::Settings { action } => settings_cmd::settings(action, &settings_path),
         Command::Kubernetes { action } => kubernetes::kubernetes(&cli, action, log),
         Command::Proxy { action } => proxy::proxy(&cli, action, log),
+        Command::Report(args) => report::report(args),
     }
 }
 

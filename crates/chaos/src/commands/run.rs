@@ -1,35 +1,71 @@
-//! `chaos run`: load → validate → resolve → run → journal (spec §9.3).
+//! `chaos run`: load → validate → resolve → run → journal (spec §9.3), for
+//! one experiment or for several, one after the other.
+//!
+//! The test mode for CI sits on top: `--exit-codes detailed` (one code per
+//! outcome, [`chaos_report::exit`]), `--junit FILE` (one test suite per
+//! experiment, [`chaos_report::junit`]) and `--history DIR` (every journal
+//! kept as `<UTC start>-<title>.json`, for `chaos report DIR`). With one
+//! experiment and none of them, a run is exactly what it always was.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
-use chaos_engine::{Dry, HypothesisStrategy, Interrupts, Plan, RollbackStrategy, RunSettings};
+use chaos_engine::{
+    Cause, Dry, HypothesisStrategy, Interrupts, Plan, RollbackStrategy, RunSettings,
+};
 use chaos_experiment::resolve::{self, ProcessEnv};
 use chaos_experiment::validate::validate;
+use chaos_report::exit::{self, ExitCodes};
+use chaos_report::junit::Unrun;
+use chaos_report::Outcome;
 use serde_json::Value;
 
 use super::CmdResult;
 use crate::cli::{Cli, RunArgs};
 use crate::console::Console;
 use crate::logfile::LogFile;
+use crate::notify::Notifier;
+
+/// The journal, where `--journal-path` does not say otherwise.
+const DEFAULT_JOURNAL: &str = "./journal.json";
 
 pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> CmdResult {
-    let console = Arc::new(Console::new(cli.verbose, cli.log_format == "json", log));
+    let mut console = Arc::new(Console::new(cli.verbose, cli.log_format == "json", log));
     // Signals are ours from here on: one that lands before the run starts
     // still ends in a journal with status `interrupted`.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let interrupts = Interrupts::new();
+    let mut interrupts = Interrupts::new();
+    let current = Arc::new(Mutex::new(Current {
+        interrupts: interrupts.clone(),
+        console: console.clone(),
+    }));
     let listener = {
-        let c = console.clone();
         let _guard = runtime.enter();
-        chaos_engine::interrupt::listen(interrupts.clone(), move |cause, effect| {
-            c.signal(cause, effect)
-        })
+        listen(current.clone())
     };
 
     let settings = crate::settings::load(settings_path);
+    let codes = ExitCodes::parse(&args.exit_codes).unwrap_or_default();
+    let history = args.history.clone().or_else(|| {
+        settings
+            .pointer("/chaos/history")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+    });
+    let several = args.sources.len() > 1;
+    let destination =
+        match Destination::plan(args.journal_path.as_deref(), several, history.is_some()) {
+            Ok(d) => d,
+            Err(e) => {
+                console.error(&e);
+                return Ok(exit::USAGE);
+            }
+        };
 
     let vars = resolve::merge_vars(&args.vars, &args.var_files);
     for w in &vars.warnings {
@@ -39,31 +75,553 @@ pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> Cmd
         // The runtime is single-threaded: nothing reads the environment concurrently.
         std::env::set_var(k, v);
     }
+    let notifier = Notifier::from_settings(&settings);
 
-    let doc = match super::load::load(&args.source, !args.no_verify_tls, &settings) {
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut runs: Vec<chaos_report::Run> = Vec::new();
+    let mut unrun: Vec<Unrun> = Vec::new();
+    let mut journal_names: HashSet<PathBuf> = HashSet::new();
+    let mut stopped = false;
+    for (i, source) in args.sources.iter().enumerate() {
+        if i > 0 {
+            // Each experiment gets a fresh interruption state (a brake is
+            // for one run) and a fresh console (its verdict is about one
+            // run). Swap first, then look at the last state, so that no
+            // signal falls in between.
+            let previous = std::mem::replace(&mut interrupts, Interrupts::new());
+            lock(&current).interrupts = interrupts.clone();
+            // A signal (not a brake) stops the whole series.
+            stopped = stopped || matches!(previous.cause(), Some(c) if c != Cause::Requested);
+            if !stopped {
+                if let Some(fresh) = fresh_console(cli) {
+                    console = fresh;
+                    lock(&current).console = console.clone();
+                }
+            }
+        }
+        if stopped {
+            entries.push(Entry {
+                source: source.clone(),
+                title: None,
+                state: State::NotRun,
+                code: 0,
+            });
+            continue;
+        }
+        let context = Context {
+            args,
+            settings: &settings,
+            notifier: &notifier,
+            runtime: &runtime,
+            vars: &vars,
+        };
+        let done = match run_one(&context, source, interrupts.clone(), console.clone()) {
+            Ran::Invalid(reason) => {
+                entries.push(Entry {
+                    source: source.clone(),
+                    title: None,
+                    state: State::Invalid,
+                    code: codes.invalid(),
+                });
+                if args.junit.is_some() {
+                    unrun.push(Unrun {
+                        source: source.clone(),
+                        reason,
+                    });
+                }
+                continue;
+            }
+            Ran::Done(done) => done,
+        };
+        let title = done
+            .journal
+            .pointer("/experiment/title")
+            .map(chaos_pyvalue::py_str)
+            .unwrap_or_default();
+        let mut code = codes.of(done.outcome);
+        let mut kept: Option<PathBuf> = None;
+        let mut written = true;
+        if let Some(path) = destination.path_for(&title, &mut journal_names) {
+            match write_journal(&path, &done.journal) {
+                Ok(()) => {
+                    console.journal_written(&path);
+                    kept = Some(path);
+                }
+                Err(e) => {
+                    console.error(&format!(
+                        "cannot write the journal to '{}': {e}",
+                        path.display()
+                    ));
+                    code = code.max(codes.unrecorded(done.outcome));
+                    written = false;
+                }
+            }
+        }
+        if let Some(dir) = &history {
+            match keep_in_history(dir, &done.journal) {
+                Ok(path) => {
+                    console.info(&format!("Journal kept in the history: {}", path.display()));
+                    kept.get_or_insert(path);
+                }
+                Err(e) => {
+                    console.error(&format!(
+                        "cannot keep the journal in the history folder '{}': {e}",
+                        dir.display()
+                    ));
+                    code = code.max(codes.unrecorded(done.outcome));
+                }
+            }
+        }
+        // As before: no notification of the end when the journal could not
+        // be written.
+        if written {
+            let completed = done.status == chaos_engine::Status::Completed;
+            let event = if completed {
+                "run-completed"
+            } else {
+                "run-failed"
+            };
+            notifier.send(event, "run", &done.journal, None);
+            if done.deviated {
+                notifier.send("run-deviated", "run", &done.journal, None);
+            }
+        }
+        if args.junit.is_some() {
+            let label = kept
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| source.clone());
+            if let Ok(run) = chaos_report::model::from_value(&label, &done.journal) {
+                runs.push(run);
+            }
+        }
+        entries.push(Entry {
+            source: source.clone(),
+            title: Some(title),
+            state: State::Ran(done.outcome),
+            code,
+        });
+        if several {
+            drop(done);
+        } else {
+            // The process ends now: freeing the journal value by value is
+            // wasted work (a few ms for a thousand activities).
+            std::mem::forget(done);
+        }
+    }
+    if let Ok(l) = listener {
+        l.abort();
+    }
+    // Let activities' runtimes wind down without blocking the exit.
+    runtime.shutdown_background();
+
+    let mut code = exit::worst(entries.iter().map(|e| e.code));
+    if several {
+        summary(&console, &entries);
+    }
+    if let Some(path) = &args.junit {
+        let xml = chaos_report::junit::render_with(&runs, &unrun);
+        match write_file(path, xml.as_bytes()) {
+            Ok(()) => console.info(&format!("JUnit report written to {}", path.display())),
+            Err(e) => {
+                console.error(&format!(
+                    "cannot write the JUnit report to '{}': {e}",
+                    path.display()
+                ));
+                code = code.max(codes.unrecorded(Outcome::Completed));
+            }
+        }
+    }
+    Ok(code)
+}
+
+/// What the signal listener reports to: the experiment running now.
+struct Current {
+    interrupts: Arc<Interrupts>,
+    console: Arc<Console>,
+}
+
+fn lock(current: &Mutex<Current>) -> std::sync::MutexGuard<'_, Current> {
+    current.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Listens for SIGINT, SIGTERM, SIGUSR1 and SIGUSR2 for the whole command,
+/// feeding each to the experiment running at the time (as
+/// [`chaos_engine::interrupt::listen`] does for one).
+fn listen(current: Arc<Mutex<Current>>) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    let mut usr1 = signal(SignalKind::user_defined1())?;
+    let mut usr2 = signal(SignalKind::user_defined2())?;
+    Ok(tokio::spawn(async move {
+        loop {
+            let cause = tokio::select! {
+                Some(()) = int.recv() => Cause::Sigint,
+                Some(()) = term.recv() => Cause::Sigterm,
+                Some(()) = usr1.recv() => Cause::Sigusr1,
+                Some(()) = usr2.recv() => Cause::Sigusr2,
+                else => break,
+            };
+            let (interrupts, console) = {
+                let c = lock(&current);
+                (c.interrupts.clone(), c.console.clone())
+            };
+            let effect = interrupts.signal(cause);
+            console.signal(cause, effect);
+        }
+    }))
+}
+
+/// A console with its own log file handle, for the next experiment; `None`
+/// when the log file's path cannot be told again (a relative path after
+/// `--change-dir`), in which case the last console goes on.
+fn fresh_console(cli: &Cli) -> Option<Arc<Console>> {
+    let log = if cli.no_log_file {
+        LogFile::disabled()
+    } else {
+        LogFile::open(&log_path(cli)?, &cli.log_file_level)
+    };
+    Some(Arc::new(Console::new(
+        cli.verbose,
+        cli.log_format == "json",
+        log,
+    )))
+}
+
+/// The log file's path from here: it was opened before `--change-dir`.
+fn log_path(cli: &Cli) -> Option<PathBuf> {
+    let path = &cli.log_file;
+    let Some(dir) = &cli.change_dir else {
+        return Some(path.clone());
+    };
+    if path.is_absolute() {
+        return Some(path.clone());
+    }
+    if dir.is_absolute() {
+        return None;
+    }
+    // The folder the command started in, as the shell says, when it is
+    // indeed where `--change-dir` led from.
+    let started = PathBuf::from(std::env::var_os("PWD")?);
+    let here = std::env::current_dir().ok()?.canonicalize().ok()?;
+    (started.join(dir).canonicalize().ok()? == here).then(|| started.join(path))
+}
+
+/// What one experiment of the series came to.
+struct Entry {
+    source: String,
+    title: Option<String>,
+    state: State,
+    code: u8,
+}
+
+enum State {
+    Ran(Outcome),
+    /// Not loaded, not valid, or not resolved: no journal.
+    Invalid,
+    /// A signal stopped the series before it.
+    NotRun,
+}
+
+impl State {
+    fn name(&self) -> &'static str {
+        match self {
+            State::Ran(o) => o.name(),
+            State::Invalid => "invalid",
+            State::NotRun => "not-run",
+        }
+    }
+
+    fn rank(&self) -> usize {
+        match self {
+            State::Ran(o) => Outcome::ALL.iter().position(|x| x == o).unwrap_or(0),
+            State::Invalid => Outcome::ALL.len(),
+            State::NotRun => Outcome::ALL.len() + 1,
+        }
+    }
+}
+
+/// One line per experiment, then the totals, e.g. `3 experiments: 1
+/// completed, 1 deviated, 1 failed`.
+fn summary(console: &Console, entries: &[Entry]) {
+    console.info("Summary:");
+    for e in entries {
+        let title = match e.title.as_deref() {
+            Some(t) if !t.is_empty() => format!(" — {t}"),
+            _ => String::new(),
+        };
+        let code = match e.state {
+            State::NotRun => String::new(),
+            _ => format!(" (exit {})", e.code),
+        };
+        console.info(&format!("  {}: {}{code}{title}", e.source, e.state.name()));
+    }
+    let mut counts: Vec<(usize, &'static str, usize)> = Vec::new();
+    for e in entries {
+        let (rank, name) = (e.state.rank(), e.state.name());
+        match counts.iter_mut().find(|c| c.0 == rank) {
+            Some(c) => c.2 += 1,
+            None => counts.push((rank, name, 1)),
+        }
+    }
+    counts.sort();
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(_, name, n)| format!("{n} {name}"))
+        .collect();
+    console.info(&format!(
+        "{} experiments: {}",
+        entries.len(),
+        parts.join(", ")
+    ));
+}
+
+/// Where journals go.
+#[derive(Debug)]
+enum Destination {
+    /// One experiment: this file.
+    File(PathBuf),
+    /// Several: `journal-<title>.json` in this folder.
+    Folder(PathBuf),
+    /// Several, with a history: only there.
+    HistoryOnly,
+}
+
+impl Destination {
+    fn plan(given: Option<&Path>, several: bool, history: bool) -> Result<Destination, String> {
+        if !several {
+            let path = given.map(Path::to_path_buf);
+            return Ok(Destination::File(
+                path.unwrap_or_else(|| PathBuf::from(DEFAULT_JOURNAL)),
+            ));
+        }
+        match given {
+            Some(p) if p.is_dir() || p.as_os_str().to_string_lossy().ends_with('/') => {
+                Ok(Destination::Folder(p.to_path_buf()))
+            }
+            Some(p) => Err(format!(
+                "with several experiments, --journal-path must name a folder (an existing one, \
+                 or a path ending in '/'), where each experiment gets its own \
+                 journal-<title>.json; '{}' is not one. Or leave --journal-path out: the \
+                 journals then go to the current folder, or only to --history when it is set",
+                p.display()
+            )),
+            None if history => Ok(Destination::HistoryOnly),
+            None => Ok(Destination::Folder(PathBuf::from("."))),
+        }
+    }
+
+    /// The journal's path for an experiment titled `title`, unique within
+    /// this command.
+    fn path_for(&self, title: &str, used: &mut HashSet<PathBuf>) -> Option<PathBuf> {
+        match self {
+            Destination::File(p) => Some(p.clone()),
+            Destination::HistoryOnly => None,
+            Destination::Folder(dir) => {
+                let stem = format!("journal-{}", slug(title));
+                let mut n = 1;
+                loop {
+                    let name = if n == 1 {
+                        format!("{stem}.json")
+                    } else {
+                        format!("{stem}-{n}.json")
+                    };
+                    let path = dir.join(name);
+                    if used.insert(path.clone()) {
+                        return Some(path);
+                    }
+                    n += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Writes a journal through the engine's atomic writer, making its folder
+/// first when it is missing.
+fn write_journal(path: &Path, journal: &Value) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.exists() {
+            std::fs::create_dir_all(dir)?;
+        }
+    }
+    chaos_engine::journal::write_atomically(path, journal)
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, making
+/// the folder first.
+fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "junit.xml".into());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Keeps a journal in the history folder as
+/// `<UTC start as 20261125T185555.123Z>-<slug of title>.json`, `-2`, `-3`...
+/// on a collision: written aside, then linked (or renamed) into place
+/// under a name nobody has, so a reader never sees half a journal and no
+/// run overwrites another's.
+pub fn keep_in_history(dir: &Path, journal: &Value) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let start = journal
+        .get("start")
+        .and_then(Value::as_str)
+        .and_then(|s| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .ok()
+                .or_else(|| {
+                    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+                        .ok()
+                        .map(|n| n.and_utc())
+                })
+        })
+        .unwrap_or_else(chrono::Utc::now);
+    let title = journal
+        .pointer("/experiment/title")
+        .map(chaos_pyvalue::py_str)
+        .unwrap_or_default();
+    let stem = format!("{}-{}", start.format("%Y%m%dT%H%M%S%.3fZ"), slug(&title));
+    let bytes = serde_json::to_vec_pretty(journal).map_err(std::io::Error::other)?;
+    let tmp = dir.join(format!(".{stem}.{}.tmp", std::process::id()));
+    let placed = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&bytes)?;
+        f.sync_all()?;
+        drop(f);
+        for n in 1.. {
+            let name = if n == 1 {
+                format!("{stem}.json")
+            } else {
+                format!("{stem}-{n}.json")
+            };
+            let path = dir.join(name);
+            match std::fs::hard_link(&tmp, &path) {
+                Ok(()) => return Ok(path),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                // No hard links on this file system: rename onto a free name.
+                Err(_) if path.exists() => continue,
+                Err(_) => {
+                    std::fs::rename(&tmp, &path)?;
+                    return Ok(path);
+                }
+            }
+        }
+        unreachable!("an unbounded range ends")
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    placed
+}
+
+/// A file-name-safe form of a title: lowercase ASCII letters, digits and
+/// `-`, at most 60 characters; `experiment` when nothing is left.
+pub fn slug(title: &str) -> String {
+    let mut out = String::new();
+    for c in title.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+        if out.len() >= 60 {
+            break;
+        }
+    }
+    out.truncate(60);
+    let out = out.trim_end_matches('-');
+    if out.is_empty() {
+        "experiment".to_string()
+    } else {
+        out.to_string()
+    }
+}
+
+/// What every experiment of a command shares.
+struct Context<'a> {
+    args: &'a RunArgs,
+    settings: &'a Value,
+    notifier: &'a Notifier,
+    runtime: &'a tokio::runtime::Runtime,
+    vars: &'a resolve::Vars,
+}
+
+/// How one experiment went.
+enum Ran {
+    /// It could not run: not loaded, not valid, not resolved.
+    Invalid(String),
+    /// It ran; the journal is not written yet.
+    Done(Done),
+}
+
+struct Done {
+    journal: Value,
+    status: chaos_engine::Status,
+    deviated: bool,
+    outcome: Outcome,
+}
+
+/// Loads, validates, resolves and runs one experiment.
+fn run_one(
+    cx: &Context<'_>,
+    source: &str,
+    interrupts: Arc<Interrupts>,
+    console: Arc<Console>,
+) -> Ran {
+    let args = cx.args;
+    let settings = cx.settings;
+    let doc = match super::load::load(source, !args.no_verify_tls, settings) {
         Ok(d) => d,
         Err(e) => {
-            console.error(&format!("{e:#}"));
-            return Ok(1);
+            let reason = format!("{e:#}");
+            console.error(&reason);
+            return Ran::Invalid(reason);
         }
     };
-    let notifier = crate::notify::Notifier::from_settings(&settings);
-    notifier.send("run-started", "run", &doc.value, None);
-    let registry = super::registry(&args.source, args.python.as_deref(), &settings);
+    cx.notifier.send("run-started", "run", &doc.value, None);
+    let registry = super::registry(source, args.python.as_deref(), settings);
     if !args.no_validation {
         let validation = validate(&doc, &registry, &ProcessEnv);
         console.diagnostics(&doc, &validation);
         if !validation.is_valid() {
-            return Ok(1);
+            let n = validation.errors.len();
+            let mut reason = format!(
+                "{n} error{} in {}",
+                if n == 1 { "" } else { "s" },
+                doc.origin
+            );
+            for d in &validation.errors {
+                reason.push_str(&format!("\n{} (at {})", d.message, d.path));
+            }
+            return Ran::Invalid(reason);
         }
     }
     let Value::Object(experiment) = doc.value else {
-        console.error("an experiment must be a mapping of keys to values");
-        return Ok(1);
+        let reason = "an experiment must be a mapping of keys to values".to_string();
+        console.error(&reason);
+        return Ran::Invalid(reason);
     };
 
-    let mut global_controls = global_controls(&settings, &args.control_files, &console);
-    let native_controls = super::native_controls(&settings);
+    let mut global_controls = global_controls(settings, &args.control_files, &console);
+    let native_controls = super::native_controls(settings);
     if args.interactive {
         let mut declaration = serde_json::Map::new();
         declaration.insert("name".into(), Value::from("human-intervention"));
@@ -85,15 +643,15 @@ pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> Cmd
     if asks_a_person && native_controls.serves(chaos_controls::human::MODULE) {
         if let Err(e) = chaos_controls::human::terminal_available() {
             console.error(&e);
-            return Ok(1);
+            return Ran::Invalid(e.to_string());
         }
     }
 
-    let run_settings = match strategies(args, &settings, &experiment) {
+    let run_settings = match strategies(args, settings, &experiment) {
         Ok(s) => s,
         Err(e) => {
             console.error(&e);
-            return Ok(1);
+            return Ran::Invalid(e);
         }
     };
     if args.hypothesis_strategy.as_deref() == Some("continously") {
@@ -102,25 +660,27 @@ pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> Cmd
 
     let configuration = match resolve::load_configuration(
         experiment.get("configuration"),
-        &vars.configuration,
+        &cx.vars.configuration,
         &ProcessEnv,
     ) {
         Ok(c) => c,
         Err(e) => {
-            console.error(&e.to_string());
-            return Ok(1);
+            let reason = e.to_string();
+            console.error(&reason);
+            return Ran::Invalid(reason);
         }
     };
-    let secrets = match resolve::load_secrets(experiment.get("secrets"), &vars.secrets, &ProcessEnv)
-    {
-        Ok(s) => s,
-        Err(e) => {
-            console.error(&e.to_string());
-            return Ok(1);
-        }
-    };
+    let secrets =
+        match resolve::load_secrets(experiment.get("secrets"), &cx.vars.secrets, &ProcessEnv) {
+            Ok(s) => s,
+            Err(e) => {
+                let reason = e.to_string();
+                console.error(&reason);
+                return Ran::Invalid(reason);
+            }
+        };
 
-    let outcome = runtime.block_on(async {
+    let outcome = cx.runtime.block_on(async {
         let configuration = chaos_engine::dynamic::load_dynamic_configuration(
             configuration,
             &secrets,
@@ -137,7 +697,7 @@ pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> Cmd
             secrets,
             settings: run_settings,
         };
-        if let Some(seconds) = args.max_duration {
+        let brake = args.max_duration.map(|seconds| {
             let interrupts = interrupts.clone();
             let console = console.clone();
             tokio::spawn(async move {
@@ -145,41 +705,24 @@ pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> Cmd
                 let why = format!("the run reached its --max-duration of {seconds} s");
                 console.warn(&format!("{why}: interrupting it, then rolling back"));
                 interrupts.brake(why);
-            });
+            })
+        });
+        let outcome = chaos_engine::run(plan, registry, console.clone(), interrupts).await;
+        if let Some(b) = brake {
+            b.abort();
         }
-        chaos_engine::run(plan, registry, console.clone(), interrupts).await
+        outcome
     });
-    if let Ok(l) = listener {
-        l.abort();
-    }
-    // Let activities' runtimes wind down without blocking the exit.
-    runtime.shutdown_background();
-
-    match chaos_engine::journal::write_atomically(&args.journal_path, &outcome.journal) {
-        Ok(()) => console.journal_written(&args.journal_path),
-        Err(e) => {
-            console.error(&format!(
-                "cannot write the journal to '{}': {e}",
-                args.journal_path.display()
-            ));
-            return Ok(1);
-        }
-    }
-    let completed = outcome.status == chaos_engine::Status::Completed;
-    let event = if completed {
-        "run-completed"
-    } else {
-        "run-failed"
-    };
-    notifier.send(event, "run", &outcome.journal, None);
-    if outcome.deviated {
-        notifier.send("run-deviated", "run", &outcome.journal, None);
-    }
-    let ok = completed && !outcome.deviated;
-    // The process ends now: freeing the journal value by value is wasted
-    // work (a few ms for a thousand activities).
-    std::mem::forget(outcome);
-    Ok(if ok { 0 } else { 1 })
+    let before_met = outcome
+        .journal
+        .pointer("/steady_states/before/steady_state_met")
+        .and_then(Value::as_bool);
+    Ran::Done(Done {
+        outcome: Outcome::of(outcome.status.as_str(), outcome.deviated, before_met),
+        status: outcome.status,
+        deviated: outcome.deviated,
+        journal: outcome.journal,
+    })
 }
 
 /// Strategies: settings, then the experiment's `runtime` block (which resets
@@ -285,4 +828,70 @@ fn global_controls(
         }
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_short_safe_names() {
+        assert_eq!(
+            slug("Kill pods: ÜBER/weird  title!"),
+            "kill-pods-ber-weird-title"
+        );
+        assert_eq!(slug("--"), "experiment");
+        assert_eq!(slug(""), "experiment");
+        assert_eq!(slug(&"a b ".repeat(50)).len(), 59);
+        assert!(slug(&"x".repeat(100)).len() == 60);
+    }
+
+    #[test]
+    fn history_names_never_collide() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = serde_json::json!({
+            "start": "2026-11-25T18:55:55.123456+00:00",
+            "experiment": {"title": "Same: title"},
+            "status": "completed"
+        });
+        let names: Vec<String> = (0..3)
+            .map(|_| {
+                keep_in_history(dir.path(), &j)
+                    .unwrap()
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "20261125T185555.123Z-same-title.json",
+                "20261125T185555.123Z-same-title-2.json",
+                "20261125T185555.123Z-same-title-3.json"
+            ]
+        );
+        let mut left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(left, sorted, "no temporary file is left behind");
+        let kept: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join(&names[0])).unwrap())
+                .unwrap();
+        assert_eq!(kept, j);
+        // Naive times (the oldest journals) are UTC.
+        let naive =
+            serde_json::json!({"start": "2020-01-02T03:04:05", "experiment": {"title": "t"}});
+        let p = keep_in_history(dir.path(), &naive).unwrap();
+        assert!(
+            p.ends_with("20200102T030405.000Z-t.json"),
+            "{}",
+            p.display()
+        );
+    }
 }
