@@ -333,6 +333,9 @@ impl Observer for Console {
                 rollbacks,
                 dry,
             } => {
+                // A console may see several runs (`chaos run a.json b.json`):
+                // each verdict is about its own run.
+                *self.progress.lock().unwrap_or_else(|e| e.into_inner()) = Progress::default();
                 *self.run.lock().unwrap_or_else(|e| e.into_inner()) =
                     Some((uuid::Uuid::new_v4().to_string(), title.to_string()));
                 let dry_text = dry
