@@ -6,7 +6,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Run Chaos Toolkit experiments unchanged, as one fast binary.
 #[derive(Parser, Debug)]
-#[command(name = "chaos", disable_version_flag = true)]
+#[command(
+    name = "chaos",
+    disable_version_flag = true,
+    after_help = crate::commands::plugins::help_section()
+)]
 pub struct Cli {
     /// Print the version and exit.
     #[arg(long)]
@@ -72,6 +76,91 @@ pub enum Command {
     /// Generate a report from one journal or many (files, directories,
     /// globs) into OUTPUT.
     Report(ReportArgs),
+    /// Initialize a new experiment from discovered capabilities, or write a
+    /// ready one from a template (--template NAME, --template list).
+    Init(InitArgs),
+    /// Print the JSON Schema of the experiment format (for editors).
+    Schema(SchemaArgs),
+    /// A plug-in: `chaos NAME ARGS...` runs `chaos-NAME ARGS...` from PATH.
+    #[command(external_subcommand)]
+    External(Vec<String>),
+    /// The hypothesis backlog: hypotheses scored by likelihood and impact, the map, evidence from runs.
+    Backlog(BacklogArgs),
+    /// Game Days: plan one for a hypothesis, check the plan, run it.
+    Gameday(GamedayArgs),
+}
+
+/// `chaos gameday` sub-commands.
+#[derive(Args, Debug)]
+pub struct GamedayArgs {
+    #[command(subcommand)]
+    pub action: GamedayAction,
+}
+
+/// What `chaos gameday` does.
+#[derive(Subcommand, Debug)]
+pub enum GamedayAction {
+    /// Write a plan file for HYPOTHESIS, with placeholders to fill in.
+    Plan {
+        /// The hypothesis id (as in the backlog).
+        hypothesis: String,
+        /// The hypothesis, as a sentence (default: its title in a
+        /// `hypotheses.yaml` next to the plan).
+        #[arg(long)]
+        title: Option<String>,
+        /// Where to write the plan (default: gameday-HYPOTHESIS.yaml).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Replace an existing plan file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Say what the plan still lacks (exit 1), or that it is ready (exit 0).
+    Check {
+        /// The plan file.
+        plan: PathBuf,
+    },
+    /// Run an approved plan: timer, steps, safety monitor, observations.
+    Run {
+        /// The plan file.
+        plan: PathBuf,
+        /// Where to write the record and its reports (default: the plan's folder).
+        #[arg(long, value_name = "DIR")]
+        record_dir: Option<PathBuf>,
+        /// Also copy the record into this history folder.
+        #[arg(long, value_name = "DIR")]
+        history: Option<PathBuf>,
+    },
+}
+
+/// `chaos init` options.
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Path to the discovery outcome.
+    #[arg(long, default_value = "./discovery.json", value_name = "PATH")]
+    pub discovery_path: PathBuf,
+    /// Path where to save the experiment (.yaml or .json).
+    #[arg(long, default_value = "./experiment.json", value_name = "PATH")]
+    pub experiment_path: PathBuf,
+    /// Write a ready experiment from this template instead of asking
+    /// (`list` lists them): http, process-kill, kubernetes-pod-kill,
+    /// network-latency.
+    #[arg(long, value_name = "NAME")]
+    pub template: Option<String>,
+    /// List the templates.
+    #[arg(long)]
+    pub list_templates: bool,
+    /// With --template, overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `chaos schema` options.
+#[derive(Args, Debug)]
+pub struct SchemaArgs {
+    /// Write the schema to this file instead of the standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `chaos report` options.
@@ -84,6 +173,11 @@ pub struct ReportArgs {
     /// "Chaos Engineering Report" for several).
     #[arg(long)]
     pub title: Option<String>,
+    /// A hypothesis backlog (`hypotheses.yaml`): the HTML report then opens
+    /// with its likelihood-impact map, each hypothesis's evidence taken
+    /// from the journals reported.
+    #[arg(long, value_name = "FILE")]
+    pub backlog: Option<PathBuf>,
     /// Journals (files, directories of journals, or glob patterns), then
     /// the report's path.
     #[arg(value_name = "JOURNAL... OUTPUT", num_args = 2.., required = true)]
@@ -343,4 +437,138 @@ fn parse_max_duration(s: &str) -> Result<f64, String> {
         Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
         _ => Err(format!("'{s}' is not a number of seconds above 0")),
     }
+}
+
+/// `chaos backlog` options: the hypothesis backlog file and what to do.
+#[derive(Args, Debug)]
+pub struct BacklogArgs {
+    /// The backlog file (YAML, kept in the team's repository).
+    #[arg(
+        long,
+        global = true,
+        default_value = "hypotheses.yaml",
+        value_name = "PATH"
+    )]
+    pub file: PathBuf,
+    #[command(subcommand)]
+    pub action: BacklogAction,
+}
+
+/// `chaos backlog` sub-commands.
+#[derive(Subcommand, Debug)]
+pub enum BacklogAction {
+    /// Add a hypothesis (asks for what is missing on a terminal).
+    Add(HypothesisFields),
+    /// The backlog, highest priority first, with the evidence of runs.
+    List {
+        #[command(flatten)]
+        evidence: EvidenceArgs,
+        /// Output format.
+        #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+        format: String,
+    },
+    /// One hypothesis, every field.
+    Show {
+        /// Its id.
+        id: String,
+        #[command(flatten)]
+        evidence: EvidenceArgs,
+        /// Output format.
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+    },
+    /// Change fields of a hypothesis (`--id` renames it).
+    Edit {
+        /// Its id.
+        #[arg(value_name = "ID")]
+        hypothesis: String,
+        #[command(flatten)]
+        fields: HypothesisFields,
+    },
+    /// Score a hypothesis again.
+    Score {
+        /// Its id.
+        id: String,
+        /// 1 rare, 2 unlikely, 3 possible, 4 likely, 5 almost-certain.
+        #[arg(long, value_name = "N")]
+        likelihood: Option<String>,
+        /// 1 negligible, 2 minor, 3 moderate, 4 major, 5 severe.
+        #[arg(long, value_name = "N")]
+        impact: Option<String>,
+    },
+    /// Link experiment files that test a hypothesis.
+    Link {
+        /// Its id.
+        id: String,
+        /// Experiment files (JSON or YAML).
+        #[arg(value_name = "EXPERIMENT_PATH", required = true)]
+        experiments: Vec<PathBuf>,
+    },
+    /// Remove a hypothesis.
+    Remove {
+        /// Its id.
+        id: String,
+    },
+    /// The likelihood-impact map, in the terminal, as SVG or as HTML.
+    Map {
+        #[command(flatten)]
+        evidence: EvidenceArgs,
+        /// Write the map as a self-contained SVG picture.
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
+        /// Write the map as a self-contained HTML page.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+    },
+    /// Print the JSON Schema of the backlog file.
+    Schema,
+}
+
+/// Where the evidence of runs is.
+#[derive(Args, Debug)]
+pub struct EvidenceArgs {
+    /// A folder of journals (e.g. written by `chaos run --history`); repeatable.
+    #[arg(long, value_name = "DIR")]
+    pub history: Vec<PathBuf>,
+    /// Journal files.
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub journals: Vec<PathBuf>,
+}
+
+/// The fields of a hypothesis, for `add` and `edit`.
+#[derive(Args, Debug, Default)]
+pub struct HypothesisFields {
+    /// Short slug, unique (default for `add`: a slug of the title).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// What the team believes will hold.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// incident, sketch, what-could-go-wrong or other.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// A reference for the source, e.g. an incident id.
+    #[arg(long, value_name = "REF")]
+    pub source_ref: Option<String>,
+    /// The part of the system.
+    #[arg(long)]
+    pub component: Option<String>,
+    /// 1 rare, 2 unlikely, 3 possible, 4 likely, 5 almost-certain.
+    #[arg(long, value_name = "N")]
+    pub likelihood: Option<String>,
+    /// 1 negligible, 2 minor, 3 moderate, 4 major, 5 severe.
+    #[arg(long, value_name = "N")]
+    pub impact: Option<String>,
+    /// What it touches of what the team cares about, comma-separated.
+    #[arg(long, value_name = "A,B")]
+    pub cares: Option<String>,
+    /// Who looks after it.
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// proposed, ready, experimenting, done or dropped.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Free notes.
+    #[arg(long)]
+    pub notes: Option<String>,
 }

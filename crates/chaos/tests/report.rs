@@ -483,3 +483,50 @@ fn a_junit_export_validates_against_the_jenkins_schema() {
         "one suite per journal"
     );
 }
+
+#[test]
+fn with_a_backlog_the_html_report_opens_with_the_map_and_each_hypothesis_evidence() {
+    let dir = common::scratch();
+    let exp = json!({"title": "cache survives", "description": "d",
+        "steady-state-hypothesis": {"title": "h", "probes": [
+            {"type": "probe", "name": "flag", "tolerance": 0,
+             "provider": {"type": "process", "path": "test", "arguments": ["!", "-e", "broken"]}}]},
+        "method": [{"type": "action", "name": "break", "provider": {"type": "process", "path": "touch", "arguments": ["broken"]}}]});
+    common::write_experiment(dir.path(), "cache.json", &exp);
+    let out = common::chaos(dir.path())
+        .args(["run", "cache.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "deviated");
+    std::fs::write(
+        dir.path().join("hypotheses.yaml"),
+        "hypotheses:\n  - id: cache\n    title: the cache survives a restart\n    likelihood: 4\n    impact: 5\n    experiments: [cache.json]\n  - id: disk\n    title: a full disk is survived\n    likelihood: 2\n    impact: 3\n",
+    )
+    .unwrap();
+    let out = report(
+        dir.path(),
+        &[
+            "--export-format",
+            "html",
+            "--backlog",
+            "hypotheses.yaml",
+            "journal.json",
+            "r.html",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let html = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
+    assert!(html.contains("<h2>Hypothesis backlog</h2>"));
+    assert!(
+        html.contains(
+            r#"data-id="cache" data-likelihood="4" data-impact="5" data-evidence="deviated""#
+        ),
+        "the linked hypothesis shows this run's deviation"
+    );
+    assert!(html.contains(
+        r#"data-id="disk" data-likelihood="2" data-impact="3" data-evidence="untested""#
+    ));
+    let b = open_in_chromium(&dir.path().join("r.html"), false, &[]);
+    assert!(b.console.is_empty(), "{:?}", b.console);
+    assert_eq!(b.requests.len(), 1);
+}

@@ -17,6 +17,17 @@ const TEMPLATE: &str = include_str!("../templates/report.html");
 /// The report of `runs` (oldest first, as [`crate::summarise`] leaves
 /// them).
 pub fn render(runs: &[Run], summary: &Summary, title: &str) -> Result<String, String> {
+    render_with_backlog(runs, summary, title, None)
+}
+
+/// The same, with the team's likelihood-impact map (an SVG drawn by
+/// `chaos-backlog`, which knows the hypotheses) shown above the runs.
+pub fn render_with_backlog(
+    runs: &[Run],
+    summary: &Summary,
+    title: &str,
+    backlog_map: Option<String>,
+) -> Result<String, String> {
     let mut env = Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.add_template("report.html", TEMPLATE)
@@ -57,6 +68,7 @@ pub fn render(runs: &[Run], summary: &Summary, title: &str) -> Result<String, St
             hidden => runs.len().saturating_sub(detailed.len()),
             trend => J::from_safe_string(trend_svg(runs)),
             durations => J::from_safe_string(durations_svg(runs, summary)),
+            backlog_map => J::from_safe_string(backlog_map.unwrap_or_default()),
         })
         .map_err(|e| format!("{e:#}"))
 }

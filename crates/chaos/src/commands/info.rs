@@ -48,6 +48,11 @@ pub fn info(target: InfoTarget, settings_path: &Path) -> CmdResult {
                     description
                 );
             }
+            for (name, path) in super::plugins::find() {
+                let name = format!("chaos-{name} (plug-in)");
+                let description = format!("Plug-in: {}", path.display());
+                println!("{name:<40}{:<10}{:<30}{description:<50}", "", "Unknown");
+            }
         }
     }
     Ok(0)

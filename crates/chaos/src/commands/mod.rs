@@ -1,12 +1,17 @@
 //! One module per sub-command; `dispatch` wires global options first.
 
+mod backlog;
 mod discover;
+mod gameday;
 mod info;
+mod init;
 mod kubernetes;
 mod load;
+pub(crate) mod plugins;
 mod proxy;
 mod report;
 mod run;
+mod schema;
 mod settings_cmd;
 mod validate;
 
@@ -40,6 +45,11 @@ pub fn dispatch(cli: Cli) -> CmdResult {
         Command::Kubernetes { .. } => "kubernetes",
         Command::Proxy { .. } => "proxy",
         Command::Report(_) => "report",
+        Command::Init(_) => "init",
+        Command::Schema(_) => "schema",
+        Command::External(_) => "plug-in",
+        Command::Backlog(_) => "backlog",
+        Command::Gameday(_) => "gameday",
     };
     let log = if cli.no_log_file {
         LogFile::disabled()
@@ -66,6 +76,11 @@ pub fn dispatch(cli: Cli) -> CmdResult {
         Command::Kubernetes { action } => kubernetes::kubernetes(&cli, action, log),
         Command::Proxy { action } => proxy::proxy(&cli, action, log),
         Command::Report(args) => report::report(args),
+        Command::Init(args) => init::init(args, &settings_path),
+        Command::Schema(args) => schema::schema(args),
+        Command::External(args) => plugins::run(args),
+        Command::Backlog(args) => backlog::backlog(args),
+        Command::Gameday(args) => gameday::gameday(&cli, args, &settings_path),
     }
 }
 

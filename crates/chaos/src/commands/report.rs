@@ -65,7 +65,9 @@ pub fn report(args: &ReportArgs) -> CmdResult {
         _ => "Chaos Engineering Report".to_string(),
     });
     let bytes: Vec<u8> = match args.export_format.as_str() {
-        "html" => match chaos_report::html::render(&runs, &summary, &title) {
+        "html" => match backlog_map(args, &runs)
+            .and_then(|map| chaos_report::html::render_with_backlog(&runs, &summary, &title, map))
+        {
             Ok(h) => h.into_bytes(),
             Err(e) => {
                 eprintln!("error: the report could not be rendered: {e}");
@@ -99,6 +101,28 @@ pub fn report(args: &ReportArgs) -> CmdResult {
         started.elapsed().as_secs_f64()
     );
     Ok(0)
+}
+
+/// The likelihood-impact map of `--backlog`, with each hypothesis's
+/// evidence from the runs reported.
+fn backlog_map(args: &ReportArgs, runs: &[Run]) -> Result<Option<String>, String> {
+    let Some(path) = &args.backlog else {
+        return Ok(None);
+    };
+    let backlog = chaos_backlog::load(path).map_err(|e| e.to_string())?;
+    let journals = chaos_backlog::evidence::Journals {
+        runs: runs.to_vec(),
+        ..Default::default()
+    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let (evidence, warnings) = chaos_backlog::evidence::evidence(&backlog, dir, &journals);
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(Some(chaos_backlog::map_svg(&backlog, &evidence)))
 }
 
 /// The files to read, each with whether it was named (an error in it is
