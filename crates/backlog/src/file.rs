@@ -5,7 +5,7 @@
 //! when the file is rewritten.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chaos_experiment::load::{Document, Format, LoadError};
 use chaos_experiment::{DocPath, Location};
@@ -511,29 +511,8 @@ pub fn save(path: &Path, backlog: &Backlog) -> Result<(), BacklogError> {
             ))
         }
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "hypotheses.yaml".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        use std::io::Write;
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&tmp, meta.permissions())?;
-        }
-        std::fs::rename(&tmp, path)
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        BacklogError::one(&shown, format!("cannot write: {e}"))
-    })
+    chaos_experiment::atomic::write(path, text.as_bytes())
+        .map_err(|e| BacklogError::one(&shown, format!("cannot write: {e}")))
 }
 
 #[cfg(test)]

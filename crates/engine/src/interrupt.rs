@@ -145,6 +145,17 @@ pub fn listen(
     interrupts: Arc<Interrupts>,
     report: impl Fn(Cause, Effect) + Send + 'static,
 ) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    listen_with(move |cause| {
+        let effect = interrupts.signal(cause);
+        report(cause, effect);
+    })
+}
+
+/// Listens for the same signals and hands each to `handle` (a command that
+/// runs several experiments sends it to the one running at the time).
+pub fn listen_with(
+    handle: impl Fn(Cause) + Send + 'static,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut int = signal(SignalKind::interrupt())?;
     let mut term = signal(SignalKind::terminate())?;
@@ -159,8 +170,7 @@ pub fn listen(
                 Some(()) = usr2.recv() => Cause::Sigusr2,
                 else => break,
             };
-            let effect = interrupts.signal(cause);
-            report(cause, effect);
+            handle(cause);
         }
     }))
 }

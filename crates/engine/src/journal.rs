@@ -1,7 +1,6 @@
 //! The journal: the reference's record of a run, key for key, and its
 //! atomic writing.
 
-use std::io::Write;
 use std::path::Path;
 
 use chaos_pyvalue::{Map, Value};
@@ -149,29 +148,11 @@ fn mask_value(v: &mut Value) {
 /// through a temporary file in the same folder and a rename, so a reader
 /// never sees half a journal.
 pub fn write_atomically(path: &Path, journal: &Value) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "journal.json".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        let mut buf = Vec::with_capacity(4096);
-        let formatter = serde_json::ser::PrettyFormatter::with_indent(b"  ");
-        let mut ser = serde_json::Serializer::with_formatter(&mut buf, formatter);
-        serde::Serialize::serialize(journal, &mut ser).map_err(std::io::Error::other)?;
-        f.write_all(&buf)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    let mut buf = Vec::with_capacity(4096);
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"  ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, formatter);
+    serde::Serialize::serialize(journal, &mut ser).map_err(std::io::Error::other)?;
+    chaos_experiment::atomic::write(path, &buf)
 }
 
 #[cfg(test)]

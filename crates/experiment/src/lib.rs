@@ -18,6 +18,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod atomic;
 pub mod load;
 pub mod resolve;
 pub mod validate;

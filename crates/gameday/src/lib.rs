@@ -23,29 +23,9 @@ pub mod report;
 
 use std::path::Path;
 
-/// Writes `contents` to `path` atomically: a temporary file in the same
-/// folder, then a rename, so a crash never leaves half a file behind.
+/// Writes `contents` to `path` atomically (temporary file, then rename).
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "file".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(contents)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    chaos_experiment::atomic::write(path, contents)
 }
 
 /// Parses the date-times a person writes in a plan: RFC 3339

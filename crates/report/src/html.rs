@@ -7,10 +7,7 @@
 use minijinja::value::Serde;
 use minijinja::{context, Environment, Value as J};
 
-use crate::model::{Run, Summary};
-
-/// Runs shown in full; older ones are in the summary table only.
-pub const DETAILED: usize = 25;
+use crate::model::{detailed, seconds, Run, Summary};
 
 const TEMPLATE: &str = include_str!("../templates/report.html");
 
@@ -71,21 +68,6 @@ pub fn render_with_backlog(
             backlog_map => J::from_safe_string(backlog_map.unwrap_or_default()),
         })
         .map_err(|e| format!("{e:#}"))
-}
-
-/// The runs shown in full: the newest [`DETAILED`], newest first.
-pub fn detailed(runs: &[Run]) -> Vec<usize> {
-    (0..runs.len()).rev().take(DETAILED).collect()
-}
-
-fn seconds(s: f64) -> String {
-    if s >= 120.0 {
-        format!("{:.0} min {:.0} s", (s / 60.0).floor(), s % 60.0)
-    } else if s >= 1.0 {
-        format!("{s:.2} s")
-    } else {
-        format!("{:.0} ms", s * 1000.0)
-    }
 }
 
 /// `2026-11-25 19:02:51` from an RFC 3339 time (as it is otherwise).

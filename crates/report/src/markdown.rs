@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use crate::html::{detailed, DETAILED};
+use crate::model::{detailed, seconds, DETAILED};
 use crate::model::{Activity, Check, Run, Summary};
 
 /// The report of `runs` (oldest first).
@@ -336,13 +336,5 @@ fn code(s: &str) -> String {
         format!("`` {inner} ``")
     } else {
         format!("`{inner}`")
-    }
-}
-
-fn seconds(s: f64) -> String {
-    if s >= 1.0 {
-        format!("{s:.2} s")
-    } else {
-        format!("{:.0} ms", s * 1000.0)
     }
 }

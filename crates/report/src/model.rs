@@ -13,6 +13,26 @@ use serde_json::{Map, Value};
 /// The longest text shown for one output or argument list.
 const SHOWN: usize = 240;
 
+/// Runs a report shows in full; older ones are in its summary table only
+/// (every format shows the same ones).
+pub const DETAILED: usize = 25;
+
+/// The runs shown in full: the newest [`DETAILED`], newest first.
+pub fn detailed(runs: &[Run]) -> Vec<usize> {
+    (0..runs.len()).rev().take(DETAILED).collect()
+}
+
+/// Seconds for people: `850 ms`, `2.35 s`, `3 min 5 s`.
+pub fn seconds(s: f64) -> String {
+    if s >= 120.0 {
+        format!("{:.0} min {:.0} s", (s / 60.0).floor(), s % 60.0)
+    } else if s >= 1.0 {
+        format!("{s:.2} s")
+    } else {
+        format!("{:.0} ms", s * 1000.0)
+    }
+}
+
 /// How a run ended, as a CI job tells runs apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Hash)]
 #[serde(rename_all = "kebab-case")]

@@ -37,11 +37,7 @@ use skrifa::instance::{LocationRef, Size};
 use skrifa::metrics::GlyphMetrics;
 use skrifa::{FontRef, MetadataProvider};
 
-use crate::model::{Activity, Check, Outcome, Run, Summary};
-
-/// Runs shown in full (the newest ones); older ones are in the summary
-/// table only.
-pub const DETAILED: usize = 25;
+use crate::model::{detailed, seconds, Activity, Check, Outcome, Run, Summary, DETAILED};
 
 static SANS: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 static BOLD: &[u8] = include_bytes!("../assets/fonts/DejaVuSans-Bold.ttf");
@@ -101,22 +97,6 @@ pub fn render(runs: &[Run], summary: &Summary, title: &str) -> Result<Vec<u8>, S
         run_section(&mut l, &runs[i], i, runs.len());
     }
     l.finish(title)
-}
-
-/// The runs shown in full: the newest [`DETAILED`], newest first.
-pub fn detailed(runs: &[Run]) -> Vec<usize> {
-    (0..runs.len()).rev().take(DETAILED).collect()
-}
-
-/// Seconds for people: `850 ms`, `2.35 s`, `3 min 5 s`.
-fn seconds(s: f64) -> String {
-    if s >= 120.0 {
-        format!("{:.0} min {:.0} s", (s / 60.0).floor(), s % 60.0)
-    } else if s >= 1.0 {
-        format!("{s:.2} s")
-    } else {
-        format!("{:.0} ms", s * 1000.0)
-    }
 }
 
 /// A journal's time in UTC to the second, for tables; as written when it

@@ -628,15 +628,6 @@ fn map(file: &Path, args: &EvidenceArgs, svg: Option<&Path>, html: Option<&Path>
 }
 
 fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = folder(path).join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            anyhow!("cannot write '{}': {e}", path.display())
-        })
+    chaos_experiment::atomic::write(path, text.as_bytes())
+        .map_err(|e| anyhow!("cannot write '{}': {e}", path.display()))
 }

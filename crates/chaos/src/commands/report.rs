@@ -89,7 +89,7 @@ pub fn report(args: &ReportArgs) -> CmdResult {
             return Ok(2);
         }
     };
-    if let Err(e) = write_atomically(&output, &bytes) {
+    if let Err(e) = chaos_experiment::atomic::write(&output, &bytes) {
         eprintln!("error: cannot write '{}': {e}", output.display());
         return Ok(1);
     }
@@ -171,20 +171,4 @@ fn is_a_journal(p: &Path) -> bool {
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .is_some_and(|v| model::is_journal(&v))
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "report".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }

@@ -221,7 +221,7 @@ pub fn run(cli: &Cli, args: &RunArgs, settings_path: &Path, log: LogFile) -> Cmd
     }
     if let Some(path) = &args.junit {
         let xml = chaos_report::junit::render_with(&runs, &unrun);
-        match write_file(path, xml.as_bytes()) {
+        match chaos_experiment::atomic::write(path, xml.as_bytes()) {
             Ok(()) => console.info(&format!("JUnit report written to {}", path.display())),
             Err(e) => {
                 console.error(&format!(
@@ -246,31 +246,16 @@ fn lock(current: &Mutex<Current>) -> std::sync::MutexGuard<'_, Current> {
 }
 
 /// Listens for SIGINT, SIGTERM, SIGUSR1 and SIGUSR2 for the whole command,
-/// feeding each to the experiment running at the time (as
-/// [`chaos_engine::interrupt::listen`] does for one).
+/// feeding each to the experiment running at the time.
 fn listen(current: Arc<Mutex<Current>>) -> std::io::Result<tokio::task::JoinHandle<()>> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut term = signal(SignalKind::terminate())?;
-    let mut usr1 = signal(SignalKind::user_defined1())?;
-    let mut usr2 = signal(SignalKind::user_defined2())?;
-    Ok(tokio::spawn(async move {
-        loop {
-            let cause = tokio::select! {
-                Some(()) = int.recv() => Cause::Sigint,
-                Some(()) = term.recv() => Cause::Sigterm,
-                Some(()) = usr1.recv() => Cause::Sigusr1,
-                Some(()) = usr2.recv() => Cause::Sigusr2,
-                else => break,
-            };
-            let (interrupts, console) = {
-                let c = lock(&current);
-                (c.interrupts.clone(), c.console.clone())
-            };
-            let effect = interrupts.signal(cause);
-            console.signal(cause, effect);
-        }
-    }))
+    chaos_engine::interrupt::listen_with(move |cause| {
+        let (interrupts, console) = {
+            let c = lock(&current);
+            (c.interrupts.clone(), c.console.clone())
+        };
+        let effect = interrupts.signal(cause);
+        console.signal(cause, effect);
+    })
 }
 
 /// A console with its own log file handle, for the next experiment; `None`
@@ -447,31 +432,6 @@ fn write_journal(path: &Path, journal: &Value) -> std::io::Result<()> {
         }
     }
     chaos_engine::journal::write_atomically(path, journal)
-}
-
-/// Writes `bytes` to `path` through a temporary file and a rename, making
-/// the folder first.
-fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "junit.xml".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 /// Keeps a journal in the history folder as
