@@ -703,3 +703,46 @@ fn the_schema_is_json() {
         json!(["id", "title", "likelihood", "impact"])
     );
 }
+
+#[test]
+fn the_settings_history_is_where_runs_leave_evidence_and_the_backlog_finds_it() {
+    let dir = common::scratch();
+    let d = dir.path();
+    // The tests' settings file (every `chaos` here reads it): runs keep
+    // their journals in `history`, and the backlog reads them from there.
+    std::fs::write(d.join("no-settings.yaml"), "chaos:\n  history: history\n").unwrap();
+    common::write_experiment(
+        d,
+        "deviates.json",
+        &experiment(
+            "the flag is needed",
+            &["test", "-e", "flag"],
+            &["rm", "flag"],
+        ),
+    );
+    std::fs::write(d.join("flag"), "").unwrap();
+    let o = common::chaos(d)
+        .args(["run", "deviates.json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", common::stderr(&o));
+    assert_eq!(std::fs::read_dir(d.join("history")).unwrap().count(), 1);
+    ok(backlog(
+        d,
+        &[
+            "add",
+            "--title",
+            "the flag is needed",
+            "--id",
+            "flag",
+            "--likelihood",
+            "3",
+            "--impact",
+            "4",
+        ],
+    ));
+    ok(backlog(d, &["link", "flag", "deviates.json"]));
+    let list = list_json(d, &[]);
+    assert_eq!(list[0]["id"], "flag");
+    assert_eq!(list[0]["evidence"]["kind"], "deviated", "{:?}", list[0]);
+}

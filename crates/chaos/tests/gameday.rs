@@ -357,3 +357,28 @@ fn every_step_done_then_finished_is_a_completed_game_day() {
         assert_eq!(s["status"], "done");
     }
 }
+
+#[test]
+fn a_game_day_left_without_anyone_at_the_terminal_plays_its_rollbacks() {
+    let dir = common::scratch();
+    let d = dir.path();
+    let flag = d.join("flag");
+    std::fs::write(d.join("plan.yaml"), plan_yaml(&flag, true)).unwrap();
+    // The fault is in (the flag is gone) and the terminal closes at once.
+    let o = common::chaos(d)
+        .args(["gameday", "run", "plan.yaml"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(flag.exists(), "the rollback put the flag back");
+    let record = std::fs::read_dir(d)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .expect("a record");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(record).unwrap()).unwrap();
+    assert_eq!(r["outcome"], "aborted");
+    assert_eq!(r["rollbacks"].as_array().map(Vec::len), Some(1), "{r}");
+}

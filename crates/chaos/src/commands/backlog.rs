@@ -15,7 +15,18 @@ use super::CmdResult;
 use crate::cli::{BacklogAction, BacklogArgs, EvidenceArgs, HypothesisFields};
 
 /// Runs `chaos backlog ...`.
-pub fn backlog(args: &BacklogArgs) -> CmdResult {
+/// The settings' `chaos.history` folder (where `chaos run` keeps its
+/// journals), the evidence's default source; read once per command.
+static SETTINGS_HISTORY: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+
+pub fn backlog(args: &BacklogArgs, settings_path: &Path) -> CmdResult {
+    let _ = SETTINGS_HISTORY.set(
+        crate::settings::load(settings_path)
+            .pointer("/chaos/history")
+            .and_then(serde_json::Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from),
+    );
     let file = &args.file;
     match &args.action {
         BacklogAction::Schema => {
@@ -409,7 +420,19 @@ fn relative_to(dir: &Path, path: &Path) -> String {
 
 /// The evidence for every hypothesis, from the journals named.
 fn gather(file: &Path, b: &Backlog, args: &EvidenceArgs) -> Vec<(String, Evidence)> {
-    let journals = evidence::read_journals(&args.history, &args.journals);
+    // Without --history or --journals, the run history the settings name.
+    let history: Vec<PathBuf> = if args.history.is_empty() && args.journals.is_empty() {
+        SETTINGS_HISTORY
+            .get()
+            .cloned()
+            .flatten()
+            .filter(|d| d.is_dir())
+            .into_iter()
+            .collect()
+    } else {
+        args.history.clone()
+    };
+    let journals = evidence::read_journals(&history, &args.journals);
     for w in &journals.warnings {
         crate::console::warn_line(w);
     }

@@ -401,7 +401,17 @@ fn run(
         let mut line = String::new();
         match lines.read_line(&mut line) {
             Ok(0) | Err(_) => {
-                break (Outcome::Aborted, "the terminal closed".to_string());
+                // Nobody is left to stop the Game Day: take the faults out.
+                let runs = monitor::run_rollbacks(&registry, &rollbacks, &|_| {});
+                session
+                    .record
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .rollbacks = runs;
+                break (
+                    Outcome::Aborted,
+                    "the terminal closed; rollbacks played".to_string(),
+                );
             }
             Ok(_) => {}
         }

@@ -79,7 +79,7 @@ pub fn dispatch(cli: Cli) -> CmdResult {
         Command::Init(args) => init::init(args, &settings_path),
         Command::Schema(args) => schema::schema(args),
         Command::External(args) => plugins::run(args),
-        Command::Backlog(args) => backlog::backlog(args),
+        Command::Backlog(args) => backlog::backlog(args, &settings_path),
         Command::Gameday(args) => gameday::gameday(&cli, args, &settings_path),
     }
 }
