@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use crate::evidence::{for_id, Evidence, EvidenceKind};
 use crate::model::{Backlog, Hypothesis, Scale};
 use crate::score::{ranked, top_quadrant};
+use chaos_report::html::esc;
 
 /// The evidence list [`crate::evidence::evidence`] gives.
 pub type EvidenceList = [(String, Evidence)];
@@ -137,21 +138,6 @@ fn fit(s: &str, w: usize) -> String {
         t.push('…');
         t
     }
-}
-
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 const SVG_STYLE: &str = "

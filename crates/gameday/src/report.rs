@@ -4,6 +4,7 @@
 //! timeline of steps, safety breaches, observations and rollbacks, and the
 //! breaches' probe output.
 
+pub use chaos_report::html::esc;
 use serde_json::Value;
 
 /// One line of the timeline.
@@ -271,22 +272,6 @@ pub fn markdown(r: &Value) -> String {
             md_escape(&s(st, "/text")),
             s(st, "/status")
         ));
-    }
-    o
-}
-
-/// Escapes text for HTML content and attribute values.
-pub fn esc(t: &str) -> String {
-    let mut o = String::with_capacity(t.len());
-    for c in t.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
     }
     o
 }
